@@ -1,0 +1,21 @@
+"""flask-smorest blueprints, one module per resource."""
+from __future__ import annotations
+
+import importlib
+
+# Each module defines `blp`; registered in this order.
+BLUEPRINT_MODULES = [
+    "auth", "users", "devices", "regions", "enterprises", "checklists", "audit",
+    "sync", "uploads", "photos", "hazards", "notices", "rectifications", "enforcement", "stats",
+]
+
+
+def register_blueprints(api) -> None:
+    for name in BLUEPRINT_MODULES:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__name__}.{name}":
+                continue  # resource not built yet
+            raise
+        api.register_blueprint(module.blp)

@@ -1,0 +1,172 @@
+"""The AppError family and the one error handler.
+
+Every non-2xx JSON response has the shape
+``{"status": int, "code": "snake_case", "message": str, "details": {}}``.
+Under /api it is JSON; in the portal it is an HTML page.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    status = 400
+    code = "bad_request"
+    message = "Bad request"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None,
+                 status: int | None = None, details: dict | None = None, headers: dict | None = None):
+        super().__init__(message or self.message)
+        if message:
+            self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.details = details or {}
+        self.headers = headers or {}
+
+
+class ValidationError(AppError):
+    status = 422
+    code = "validation_error"
+    message = "The request is not valid"
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+    message = "Not found"
+
+
+class Unauthorized(AppError):
+    status = 401
+    code = "unauthorized"
+    message = "Authentication required"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+    message = "Not allowed"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+    message = "Conflict"
+
+
+class PreconditionFailed(AppError):
+    status = 412
+    code = "precondition_failed"
+    message = "The resource changed since it was read"
+
+
+class StorageError(AppError):
+    status = 503
+    code = "storage_error"
+    message = "The object store is not available"
+
+
+class ObjectMissing(StorageError):
+    status = 404
+    code = "object_missing"
+    message = "The stored object is missing"
+
+
+_HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 410: "gone",
+    411: "length_required", 412: "precondition_failed", 413: "payload_too_large",
+    415: "unsupported_media_type", 416: "range_not_satisfiable", 422: "validation_error",
+    428: "precondition_required", 429: "too_many_requests", 500: "internal_error",
+    501: "not_implemented", 503: "service_unavailable",
+}
+
+
+def error_body(status: int, code: str, message: str, details: dict | None = None) -> dict:
+    return {"status": status, "code": code, "message": message, "details": details or {}}
+
+
+def _wants_json() -> bool:
+    path = request.path or ""
+    if path.startswith("/api"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and not request.accept_mimetypes["text/html"]
+
+
+def _http_details(exc: HTTPException) -> dict:
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if messages:
+        # webargs: {"json": {"field": ["msg"]}} -> {"fields": {...}, "location": "json"}
+        if isinstance(messages, dict) and len(messages) == 1:
+            location, fields = next(iter(messages.items()))
+            return {"location": location, "fields": fields}
+        return {"fields": messages}
+    return {}
+
+
+def render_error(status: int, code: str, message: str, details: dict | None = None, headers=None):
+    body = error_body(status, code, message, details)
+    if _wants_json():
+        resp = jsonify(body)
+    else:
+        try:
+            html = render_template("error.html", error=body)
+        except Exception:  # template missing or broken: plain text, never a traceback
+            html = f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{message}</p>"
+        resp = current_response(html)
+    resp.status_code = status
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def current_response(html: str):
+    from flask import make_response
+
+    return make_response(html)
+
+
+def handle_app_error(exc: AppError):
+    return render_error(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+
+def handle_http_exception(exc: HTTPException):
+    status = exc.code or 500
+    code = _HTTP_CODES.get(status, "http_error")
+    if status == 422:
+        message = "The request is not valid"
+    else:
+        message = exc.description if isinstance(exc.description, str) else (exc.name or "Error")
+    headers = {}
+    if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+        headers["Allow"] = ", ".join(exc.valid_methods)
+    if status == 429:
+        headers["Retry-After"] = "60"
+        message = "Too many attempts; try again later"
+    return render_error(status, code, message, _http_details(exc), headers)
+
+
+def handle_unexpected(exc: Exception):
+    if isinstance(exc, HTTPException):
+        return handle_http_exception(exc)
+    if isinstance(exc, AppError):
+        return handle_app_error(exc)
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return render_error(500, "internal_error", "Internal server error")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Register at app level (after flask-smorest, which installs its own)."""
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,133 @@
+"""Hazards (隐患), their remediation plans, rectifications (整改) and reviews (复查)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import SyncMixin, TimestampMixin, UTCDateTime, new_id, utcnow
+
+HAZARD_GRADES = ("general", "major")
+# found -> ordered -> acknowledged -> reported -> (accepted) closed | rejected -> rectifying ...
+HAZARD_STATUSES = ("found", "ordered", "acknowledged", "reported", "rejected", "closed")
+LISTING_LEVELS = ("province", "city", "county")
+
+
+class Hazard(SyncMixin, TimestampMixin, db.Model):
+    __tablename__ = "hazards"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"), index=True)
+    finding_id: Mapped[str | None] = mapped_column(ForeignKey("findings.id"))
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), nullable=False, index=True)
+    region_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    notice_id: Mapped[str | None] = mapped_column(ForeignKey("notices.id"), index=True)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    location: Mapped[str | None] = mapped_column(String(300))
+    grade: Mapped[str] = mapped_column(String(10), nullable=False, default="general")
+    major_criterion_code: Mapped[str | None] = mapped_column(String(40))
+    basis: Mapped[str | None] = mapped_column(Text)  # legal basis shown on the notice
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    rectified_on_spot: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="found", index=True)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    found_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    # 挂牌督办
+    listing_level: Mapped[str | None] = mapped_column(String(10))
+    listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    listed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    # Optimistic concurrency for lifecycle transitions (compare-and-set)
+    version: Mapped[int] = mapped_column(nullable=False, default=1)
+
+    enterprise = relationship("Enterprise")
+    inspection = relationship("Inspection")
+    notice: Mapped[Notice | None] = relationship(back_populates="hazards")
+    plan: Mapped[RemediationPlan | None] = relationship(back_populates="hazard", uselist=False)
+    rectifications: Mapped[list[Rectification]] = relationship(
+        back_populates="hazard", order_by="Rectification.reported_at"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class RemediationPlan(TimestampMixin, db.Model):
+    """The plan a major hazard needs: the five points (五落实: 责任、措施、资金、时限、预案)."""
+
+    __tablename__ = "remediation_plans"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    hazard_id: Mapped[str] = mapped_column(ForeignKey("hazards.id"), nullable=False, unique=True)
+    responsibility: Mapped[str | None] = mapped_column(Text)  # 责任: 负责治理的机构和人员
+    measures: Mapped[str | None] = mapped_column(Text)  # 措施
+    funds: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 资金 (元)
+    time_limit: Mapped[date | None] = mapped_column(Date)  # 时限
+    contingency: Mapped[str | None] = mapped_column(Text)  # 预案: 安全措施和应急预案
+    goal: Mapped[str | None] = mapped_column(Text)  # 治理的目标和任务
+    submitted_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+    hazard: Mapped[Hazard] = relationship(back_populates="plan")
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(
+            (self.responsibility or "").strip() and (self.measures or "").strip()
+            and self.funds is not None and self.time_limit is not None and (self.contingency or "").strip()
+        )
+
+
+class Rectification(SyncMixin, TimestampMixin, db.Model):
+    """An enterprise's report that a hazard is fixed (整改完成)."""
+
+    __tablename__ = "rectifications"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    hazard_id: Mapped[str] = mapped_column(ForeignKey("hazards.id"), nullable=False, index=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), nullable=False, index=True)
+    region_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    measures: Mapped[str | None] = mapped_column(Text)
+    funds: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    responsible_person: Mapped[str | None] = mapped_column(String(100))
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    reported_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # pending (awaiting review) / accepted / rejected
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="pending")
+
+    hazard: Mapped[Hazard] = relationship(back_populates="rectifications")
+    review: Mapped[Review | None] = relationship(back_populates="rectification", uselist=False)
+
+
+class Review(TimestampMixin, db.Model):
+    """A review (复查) of a reported rectification, with its opinion document number."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    rectification_id: Mapped[str] = mapped_column(ForeignKey("rectifications.id"), nullable=False, unique=True)
+    hazard_id: Mapped[str] = mapped_column(ForeignKey("hazards.id"), nullable=False, index=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), nullable=False, index=True)
+    region_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    reviewer_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False)
+    co_reviewer_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    result: Mapped[str] = mapped_column(String(10), nullable=False)  # accepted / rejected
+    opinion: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    onsite_check: Mapped[str | None] = mapped_column(Text)  # 现场核查记录
+    new_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    bureau_code: Mapped[str | None] = mapped_column(String(12))
+    year: Mapped[int | None] = mapped_column()
+    seq_no: Mapped[int | None] = mapped_column()
+    number: Mapped[str | None] = mapped_column(String(80), unique=True)
+
+    rectification: Mapped[Rectification] = relationship(back_populates="review")
+    reviewer = relationship("User", foreign_keys=[reviewer_id])
+    co_reviewer = relationship("User", foreign_keys=[co_reviewer_id])
+
+
+from .notices import Notice  # noqa: E402  (relationship target)

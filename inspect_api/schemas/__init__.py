@@ -1,0 +1,1 @@
+"""marshmallow schemas. Request schemas reject unknown fields (marshmallow's default RAISE)."""

@@ -1,0 +1,111 @@
+"""Object-level authorization: the one place every query goes through.
+
+``scope_clause(Model, user)`` is the SQL condition for the rows a user may see;
+``scoped(stmt, Model, user)`` applies it; ``get_scoped(...)`` loads one row or
+raises NotFound, so another scope's object answers 404 as if it did not exist.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Select, false, select, true
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound
+from ..models import (
+    AuditEvent, ChecklistItem, ChecklistTemplate, Device, EnforcementCase, Enterprise, Finding,
+    Hazard, Inspection, InspectionTask, Notice, PenaltyDecision, Photo, Rectification, Region,
+    RemediationPlan, Review, User, region_prefix,
+)
+
+STAFF_ROLES = ("supervisor", "inspector")
+
+
+def region_clause(column, user: User):
+    """Rows whose region code lies in the user's jurisdiction subtree."""
+    if not user.region_id:
+        return false()
+    prefix = region_prefix(user.region_id)
+    return column.like(prefix + "%")
+
+
+def region_in_scope(user: User, region_code: str | None) -> bool:
+    if user.role == "admin":
+        return True
+    if user.role in STAFF_ROLES and user.region_id and region_code:
+        return region_code.startswith(region_prefix(user.region_id))
+    return False
+
+
+def _region_enterprise_columns(model):
+    if model is Enterprise:
+        return Enterprise.region_id, Enterprise.id
+    if model is RemediationPlan:
+        return None
+    region = getattr(model, "region_code", None)
+    enterprise = getattr(model, "enterprise_id", None)
+    return region, enterprise
+
+
+def scope_clause(model, user: User):
+    if user is None or not user.is_active:
+        return false()
+    role = user.role
+    if model is Region:
+        return true()
+    if model in (ChecklistTemplate, ChecklistItem):
+        if role == "enterprise":
+            if model is ChecklistTemplate:
+                return ChecklistTemplate.status == "published"
+            return ChecklistItem.template_id.in_(
+                select(ChecklistTemplate.id).where(ChecklistTemplate.status == "published")
+            )
+        return true()
+    if model in (User, Device):
+        if role == "admin":
+            return true()
+        column = User.id if model is User else Device.user_id
+        return column == user.id
+    if model is AuditEvent:
+        if role == "admin":
+            return true()
+        if role in STAFF_ROLES:
+            return region_clause(AuditEvent.region_code, user)
+        return false()
+    if role == "admin":
+        return true()
+    if model is RemediationPlan:
+        return RemediationPlan.hazard_id.in_(select(Hazard.id).where(scope_clause(Hazard, user)))
+    region_col, enterprise_col = _region_enterprise_columns(model)
+    if role in STAFF_ROLES:
+        return region_clause(region_col, user) if region_col is not None else false()
+    if role == "enterprise":
+        if enterprise_col is None or not user.enterprise_id:
+            return false()
+        return enterprise_col == user.enterprise_id
+    return false()
+
+
+def scoped(stmt: Select, model, user: User) -> Select:
+    return stmt.where(scope_clause(model, user))
+
+
+def select_scoped(model, user: User) -> Select:
+    return select(model).where(scope_clause(model, user))
+
+
+def get_scoped(session: Session, model, object_id, user: User, *, for_update: bool = False):
+    stmt = select(model).where(model.id == object_id, scope_clause(model, user))
+    if hasattr(model, "deleted_at"):
+        stmt = stmt.where(model.deleted_at.is_(None))
+    if for_update:
+        stmt = stmt.with_for_update()
+    obj = session.scalars(stmt).first()
+    if obj is None:
+        raise NotFound(f"{model.__tablename__[:-1]} not found", code="not_found")
+    return obj
+
+
+__all__ = [
+    "scope_clause", "scoped", "select_scoped", "get_scoped", "region_clause", "region_in_scope",
+    "Inspection", "Finding", "Hazard", "Notice", "Photo", "Rectification", "Review",
+    "EnforcementCase", "PenaltyDecision", "InspectionTask",
+]

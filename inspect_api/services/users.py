@@ -1,0 +1,127 @@
+"""Users, roles and jurisdictions (admin work)."""
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ..errors import Conflict, NotFound, ValidationError
+from ..models import ROLES, Enterprise, Region, User
+from . import passwords
+from .actor import Actor
+from .audit import record_event
+
+EDITABLE = ("display_name", "role", "region_code", "enterprise_id", "certificate_no", "phone", "is_active")
+
+
+def _field_error(field: str, message: str) -> ValidationError:
+    return ValidationError(message, details={"fields": {field: [message]}})
+
+
+def _resolve_enterprise(session: Session, value: str | None) -> str | None:
+    if not value:
+        return None
+    ent = session.get(Enterprise, value) or session.scalars(
+        select(Enterprise).where(Enterprise.uscc == value)).first()
+    if ent is None:
+        raise _field_error("enterprise_id", "企业不存在 (unknown enterprise)")
+    return ent.id
+
+
+def _check_role_fields(session: Session, user: User) -> None:
+    if user.role not in ROLES:
+        raise _field_error("role", "未知角色 (unknown role)")
+    if user.region_id and session.get(Region, user.region_id) is None:
+        raise _field_error("region_code", "行政区划代码不存在 (unknown region code)")
+    if user.role in ("supervisor", "inspector") and not user.region_id:
+        raise _field_error("region_code", "监管人员必须有管辖区域 (a jurisdiction is required)")
+    if user.role == "inspector" and not (user.certificate_no or "").strip():
+        raise _field_error("certificate_no", "执法人员必须有执法证号 (an enforcement certificate number is required)")
+    if user.role == "enterprise" and not user.enterprise_id:
+        raise _field_error("enterprise_id", "企业用户必须关联企业 (an enterprise is required)")
+    if user.role != "enterprise":
+        user.enterprise_id = None
+    if user.certificate_no:
+        clash = session.scalars(select(User).where(User.certificate_no == user.certificate_no,
+                                                   User.id != user.id)).first()
+        if clash:
+            raise _field_error("certificate_no", "执法证号已被使用 (certificate number already in use)")
+
+
+def create_user(session: Session, actor: Actor, data: dict) -> User:
+    username = (data.get("username") or "").strip()
+    if not username:
+        raise _field_error("username", "用户名不能为空 (username is required)")
+    if session.scalars(select(User).where(User.username == username)).first():
+        raise Conflict("用户名已存在 (username already exists)", code="username_taken",
+                       details={"fields": {"username": ["taken"]}})
+    reason = passwords.check_password_policy(data.get("password") or "")
+    if reason:
+        raise _field_error("password", reason)
+    user = User(
+        username=username,
+        display_name=data.get("display_name") or username,
+        password_hash=passwords.hash_password(data["password"]),
+        role=data.get("role"),
+        region_id=data.get("region_code") or None,
+        enterprise_id=_resolve_enterprise(session, data.get("enterprise_id")),
+        certificate_no=(data.get("certificate_no") or None),
+        phone=data.get("phone"),
+        must_change_password=bool(data.get("must_change_password", False)),
+        is_active=True,
+    )
+    _check_role_fields(session, user)
+    session.add(user)
+    session.flush()
+    record_event(session, actor, "user.created", user, data={k: v for k, v in data.items() if k != "password"})
+    return user
+
+
+def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
+    before = {k: getattr(user, "region_id" if k == "region_code" else k) for k in EDITABLE}
+    for key, value in data.items():
+        if key not in EDITABLE:
+            continue
+        if key == "region_code":
+            user.region_id = value or None
+        elif key == "enterprise_id":
+            user.enterprise_id = _resolve_enterprise(session, value)
+        elif key == "certificate_no":
+            user.certificate_no = value or None
+        else:
+            setattr(user, key, value)
+    _check_role_fields(session, user)
+    changes = {k: [before[k], getattr(user, "region_id" if k == "region_code" else k)]
+               for k in EDITABLE if before[k] != getattr(user, "region_id" if k == "region_code" else k)}
+    if changes:
+        record_event(session, actor, "user.updated", user, data=changes)
+    if "is_active" in changes and not user.is_active:
+        from ..models import ApiToken, utcnow
+        from sqlalchemy import update
+
+        session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                        .values(revoked_at=utcnow()))
+    return user
+
+
+def reset_password(session: Session, actor: Actor, user: User, new_password: str) -> None:
+    """Admin reset: the user must change it at next sign-in."""
+    from .auth import set_password
+
+    set_password(session, user, new_password, actor, forced_change=True)
+
+
+def list_users_stmt(q: str | None = None, role: str | None = None):
+    stmt = select(User).order_by(User.username)
+    if role:
+        stmt = stmt.where(User.role == role)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
+    return stmt
+
+
+def get_user(session: Session, user_id: str) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user not found")
+    return user
