@@ -166,3 +166,67 @@ def fresh_database_url():
     url, drop = make_fresh_database()
     yield url
     drop()
+
+
+class LiveServer:
+    """The app served over real HTTP on loopback, on a database of its own."""
+
+    def __init__(self, app, server, thread, base_url):
+        self.app = app
+        self.server = server
+        self.thread = thread
+        self.url = base_url
+
+    def session(self):
+        """An app context + session for seeding or checking; commit yourself."""
+        return self.app.app_context()
+
+
+def start_live_server(overrides: dict | None = None, seed=None):
+    """Build a fresh database, create the schema, seed, serve in a thread. Returns (live, stop)."""
+    import tempfile
+    import threading
+
+    from werkzeug.serving import make_server
+
+    url, drop = make_fresh_database()
+    uploads = tempfile.mkdtemp(prefix="inspect_live_uploads_")
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": url, "UPLOAD_ROOT": uploads,
+                      # live tests sign in many times from 127.0.0.1
+                      "RATELIMIT_LOGIN_PER_IP": "10000 per minute", **(overrides or {})})
+    with app.app_context():
+        _db.create_all()
+        _db.session.execute(text("INSERT INTO sync_state (id, seq) VALUES (1, 0)"))
+        world = factories.build_world(_db.session)
+        if seed is not None:
+            seed(_db.session, world)
+        _db.session.commit()
+        ids = {name: u.id for name, u in world.users.items()}
+        ids.update(ent1=world.ent1.id, ent2=world.ent2.id, ent_shenzhou=world.ent_shenzhou.id)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    live = LiveServer(app, server, thread, f"http://127.0.0.1:{server.server_port}")
+    live.ids = ids
+
+    def stop():
+        import shutil
+
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+        drop()
+        shutil.rmtree(uploads, ignore_errors=True)
+
+    return live, stop
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    """A live server per test module, with the factories' world (password factories.PASSWORD)."""
+    live, stop = start_live_server()
+    yield live
+    stop()

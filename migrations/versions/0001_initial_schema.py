@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 07:56:38.426828
+Create Date: 2026-12-01 08:01:36.062276
 
 """
 from alembic import op
