@@ -1,0 +1,86 @@
+"""Session (cookie) authentication for the portal.
+
+The portal keeps only the user id and a password stamp in Flask's signed
+session cookie; every request reloads the user, so disabling an account or
+changing its password ends existing portal sessions at once.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+
+from flask import g, redirect, request, session, url_for
+
+from ..errors import Forbidden
+from ..extensions import db
+from ..models import User
+from ..services.actor import Actor
+
+SESSION_USER_KEY = "uid"
+SESSION_STAMP_KEY = "pws"
+
+
+def password_stamp(user: User) -> str:
+    """Changes whenever the password hash changes (ends other sessions)."""
+    return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:16]
+
+
+def sign_in(user: User) -> None:
+    session.clear()
+    session[SESSION_USER_KEY] = user.id
+    session[SESSION_STAMP_KEY] = password_stamp(user)
+    session.permanent = False
+
+
+def sign_out() -> None:
+    session.clear()
+
+
+def load_portal_user() -> User | None:
+    if "portal_user" in g:
+        return g.portal_user
+    user = None
+    uid = session.get(SESSION_USER_KEY)
+    if uid:
+        candidate = db.session.get(User, uid)
+        if candidate is not None and candidate.is_active \
+                and session.get(SESSION_STAMP_KEY) == password_stamp(candidate):
+            user = candidate
+        else:
+            session.clear()
+    g.portal_user = user
+    return user
+
+
+def current_portal_actor() -> Actor:
+    """The signed-in portal user as an Actor (call inside a login_required view)."""
+    user = load_portal_user()
+    return Actor(user=user, device_id=None, ip=request.remote_addr)
+
+
+def login_required(*roles: str):
+    """Require a signed-in portal user; with roles, one of those (else 403 page).
+
+    A user who must change the password is sent to the change-password page first.
+    """
+
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            user = load_portal_user()
+            if user is None:
+                return redirect(url_for("portal.login", next=request.full_path.rstrip("?")))
+            if user.must_change_password and request.endpoint not in (
+                    "portal.change_password", "portal.logout"):
+                return redirect(url_for("portal.change_password"))
+            if roles and user.role not in roles:
+                raise Forbidden("您无权访问此页面")
+            return fn(*args, **kwargs)
+
+        wrapper._portal_roles = roles  # noqa: SLF001
+        return wrapper
+
+    if len(roles) == 1 and callable(roles[0]):
+        fn, roles = roles[0], ()
+        return decorator(fn)
+    return decorator

@@ -1,0 +1,132 @@
+"""Sign-in, sign-out, forced password change, and the role home page."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..errors import ValidationError
+from ..extensions import db, limiter
+from ..models import utcnow
+from ..services import auth as auth_service
+from ..services.auth import InvalidCredentials
+from .session_auth import current_portal_actor, load_portal_user, login_required, sign_in, sign_out
+
+bp = Blueprint("portal", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/portal/static")
+
+HOME_BY_ROLE = {
+    "enterprise": "ent.home",
+    "inspector": "desk.home",
+    "supervisor": "desk.home",
+    "admin": "admin_portal.users",
+}
+
+
+def _account_key() -> str:
+    username = request.form.get("username", "")
+    return f"portal-login-account:{username.strip().lower()[:80]}"
+
+
+def _ip_key() -> str:
+    return f"portal-login-ip:{request.remote_addr}"
+
+
+def _failed(response) -> bool:
+    # Only failed sign-ins count (the form is re-shown with 401).
+    return response.status_code == 401
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if target.startswith("/api"):
+        return None
+    return target
+
+
+def home_url_for(user) -> str:
+    endpoint = HOME_BY_ROLE.get(user.role)
+    if endpoint and endpoint in current_app.view_functions:
+        return url_for(endpoint)
+    return url_for("portal.account")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_PER_ACCOUNT"], key_func=_account_key,
+               deduct_when=_failed, methods=["POST"], scope="portal-login-account")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_PER_IP"], key_func=_ip_key,
+               deduct_when=_failed, methods=["POST"], scope="portal-login-ip")
+def login():
+    if request.method == "GET":
+        user = load_portal_user()
+        if user is not None:
+            return redirect(home_url_for(user))
+        return render_template("login.html", username="", next=request.args.get("next", ""))
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    next_url = _safe_next(request.form.get("next"))
+    try:
+        user = auth_service.authenticate(db.session, username, password)
+    except InvalidCredentials:
+        return render_template("login.html", username=username, next=next_url or "",
+                               error=_("用户名或密码错误")), 401
+    user.last_login_at = utcnow()
+    sign_in(user)
+    from ..services.audit import record_event
+    from ..services.actor import Actor
+
+    record_event(db.session, Actor(user, None, request.remote_addr), "auth.portal_login", user)
+    if user.must_change_password:
+        return redirect(url_for("portal.change_password"))
+    return redirect(next_url or home_url_for(user))
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    sign_out()
+    flash(_("您已退出登录"), "info")
+    return redirect(url_for("portal.login"))
+
+
+@bp.route("/")
+@login_required
+def index():
+    return redirect(home_url_for(load_portal_user()))
+
+
+@bp.route("/account")
+@login_required
+def account():
+    return render_template("account.html")
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    user = load_portal_user()
+    forced = user.must_change_password
+    if request.method == "GET":
+        return render_template("password.html", forced=forced, errors={})
+    new = request.form.get("new_password", "")
+    confirm = request.form.get("confirm_password", "")
+    errors = {}
+    if not forced and not auth_service.passwords.verify_password(user.password_hash,
+                                                                 request.form.get("current_password", "")):
+        errors["current_password"] = _("原密码错误")
+    if new != confirm:
+        errors["confirm_password"] = _("两次输入的新密码不一致")
+    if not errors:
+        try:
+            auth_service.set_password(db.session, user, new, current_portal_actor(), forced_change=False)
+        except ValidationError:
+            errors["new_password"] = _("新密码至少 8 位，且须同时包含字母和数字")
+    if errors:
+        return render_template("password.html", forced=forced, errors=errors), 422
+    sign_in(user)  # new password stamp: other sessions of this user end
+    flash(_("密码已修改"), "success")
+    return redirect(home_url_for(user))
