@@ -12,7 +12,8 @@ from .base import SyncMixin, TimestampMixin, UTCDateTime, new_id, utcnow
 
 HAZARD_GRADES = ("general", "major")
 # found -> ordered -> acknowledged -> reported -> (accepted) closed | rejected -> rectifying ...
-HAZARD_STATUSES = ("found", "ordered", "acknowledged", "reported", "rejected", "closed")
+# "verified": a major hazard whose fix was accepted on review, awaiting a supervisor's closure
+HAZARD_STATUSES = ("found", "ordered", "acknowledged", "reported", "rejected", "verified", "closed")
 LISTING_LEVELS = ("province", "city", "county")
 
 
