@@ -5,7 +5,7 @@ import secrets
 import string
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, DateTime, Integer, types
+from sqlalchemy import BigInteger, DateTime, Integer, String, types
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -70,6 +70,10 @@ class SyncMixin:
 
     sync_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, index=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The cursor of the row's insert, and the pushing client ("d:<device>" / "u:<user>") when a
+    # tablet created it: a pull lists a row under `created` only when the puller cannot have it yet.
+    created_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    sync_origin: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
 def render_migration_item(type_, obj, autogen_context):

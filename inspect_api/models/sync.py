@@ -72,7 +72,41 @@ def _assign_sync_seq(session, flush_context, instances):
             )
     if not changed:
         return
-    last = allocate_seq(session, len(changed))
-    first = last - len(changed) + 1
+    exits = [t for t in (_scope_exit(o) for o in changed if o not in session.new) if t is not None]
+    total = len(changed) + len(exits)
+    last = allocate_seq(session, total)
+    first = last - total + 1
     for offset, obj in enumerate(changed):
         obj.sync_seq = first + offset
+        if obj in session.new and obj.created_seq is None:
+            obj.created_seq = obj.sync_seq
+    for offset, tomb in enumerate(exits, start=len(changed)):
+        tomb.seq = first + offset
+        session.add(tomb)
+
+
+# Columns that decide who may pull a row: when one changes, pullers of the old scope get a tombstone.
+SCOPE_COLUMNS = ("region_code", "region_id", "enterprise_id")
+
+
+def _scope_exit(obj) -> SyncTombstone | None:
+    from sqlalchemy import inspect as sa_inspect
+
+    state = sa_inspect(obj)
+    old = {}
+    moved = False
+    for name in SCOPE_COLUMNS:
+        if name not in state.mapper.column_attrs:
+            continue
+        hist = state.attrs[name].history
+        if hist.deleted and hist.deleted[0] is not None and hist.deleted[0] != getattr(obj, name):
+            old[name] = hist.deleted[0]
+            moved = True
+        else:
+            old[name] = getattr(obj, name)
+    if not moved:
+        return None
+    table = obj.__sync_table__ or obj.__tablename__
+    region = old.get("region_code") or old.get("region_id")
+    enterprise = obj.id if table == "enterprises" else old.get("enterprise_id")
+    return SyncTombstone(seq=0, table_name=table, record_id=obj.id, region_code=region, enterprise_id=enterprise)

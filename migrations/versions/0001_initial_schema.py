@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 08:01:36.062276
+Create Date: 2026-12-01 08:07:33.653870
 
 """
 from alembic import op
@@ -59,6 +59,8 @@ def upgrade():
     sa.Column('kind', sa.String(length=20), nullable=True),
     sa.Column('sync_seq', sa.BigInteger(), nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_seq', sa.BigInteger(), nullable=True),
+    sa.Column('sync_origin', sa.String(length=80), nullable=True),
     sa.ForeignKeyConstraint(['parent_id'], ['regions.id'], name=op.f('fk_regions_parent_id_regions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_regions'))
     )
@@ -104,6 +106,8 @@ def upgrade():
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('sync_seq', sa.BigInteger(), nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_seq', sa.BigInteger(), nullable=True),
+    sa.Column('sync_origin', sa.String(length=80), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('major_hazard_level BETWEEN 0 AND 4', name=op.f('ck_enterprises_major_hazard_level_range')),
@@ -154,6 +158,8 @@ def upgrade():
     sa.Column('created_by_id', sa.String(length=64), nullable=True),
     sa.Column('sync_seq', sa.BigInteger(), nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_seq', sa.BigInteger(), nullable=True),
+    sa.Column('sync_origin', sa.String(length=80), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_checklist_templates_created_by_id_users')),
@@ -208,6 +214,8 @@ def upgrade():
     sa.Column('created_by_id', sa.String(length=64), nullable=True),
     sa.Column('sync_seq', sa.BigInteger(), nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_seq', sa.BigInteger(), nullable=True),
+    sa.Column('sync_origin', sa.String(length=80), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_photos_created_by_id_users')),
@@ -275,6 +283,8 @@ def upgrade():
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('sync_seq', sa.BigInteger(), nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_seq', sa.BigInteger(), nullable=True),
+    sa.Column('sync_origin', sa.String(length=80), nullable=True),
     sa.ForeignKeyConstraint(['template_id'], ['checklist_templates.id'], name=op.f('fk_checklist_items_template_id_checklist_templates')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_checklist_items')),
     sa.UniqueConstraint('template_id', 'code', name='uq_checklist_items_template_code')
@@ -326,6 +336,8 @@ def upgrade():
     sa.Column('device_id', sa.String(length=64), nullable=True),
     sa.Column('sync_seq', sa.BigInteger(), nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_seq', sa.BigInteger(), nullable=True),
+    sa.Column('sync_origin', sa.String(length=80), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['co_inspector_id'], ['users.id'], name=op.f('fk_inspections_co_inspector_id_users')),
@@ -383,6 +395,8 @@ def upgrade():
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('sync_seq', sa.BigInteger(), nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_seq', sa.BigInteger(), nullable=True),
+    sa.Column('sync_origin', sa.String(length=80), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_findings_enterprise_id_enterprises')),
@@ -416,6 +430,8 @@ def upgrade():
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('sync_seq', sa.BigInteger(), nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_seq', sa.BigInteger(), nullable=True),
+    sa.Column('sync_origin', sa.String(length=80), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['acknowledged_by_id'], ['users.id'], name=op.f('fk_notices_acknowledged_by_id_users')),
@@ -459,6 +475,8 @@ def upgrade():
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('sync_seq', sa.BigInteger(), nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_seq', sa.BigInteger(), nullable=True),
+    sa.Column('sync_origin', sa.String(length=80), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['closed_by_id'], ['users.id'], name=op.f('fk_hazards_closed_by_id_users')),
@@ -534,6 +552,8 @@ def upgrade():
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('sync_seq', sa.BigInteger(), nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_seq', sa.BigInteger(), nullable=True),
+    sa.Column('sync_origin', sa.String(length=80), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_rectifications_enterprise_id_enterprises')),
