@@ -11,11 +11,11 @@ from __future__ import annotations
 import importlib
 from datetime import date, datetime
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
 
 # Modules under inspect_api.web defining a Blueprint named ``bp``, registered in order.
-PORTAL_MODULES = ["views", "dashboard"]
+PORTAL_MODULES = ["views", "admin", "dashboard"]
 OPTIONAL_MODULES = {"dashboard"}
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
@@ -65,6 +65,9 @@ def init_portal(app: Flask, babel) -> None:
 
     @app.before_request
     def _portal_csrf():
+        # g lives in the app context, which tests may share between requests
+        g.pop("portal_user", None)
+        g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
         if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and is_portal_path(request.path):
             csrf.protect()
 
