@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Enterprise
+from ..schemas.common import ApiErrorSchema
+from ..schemas.enterprises import (
+    EnterpriseCreateSchema, EnterpriseQuerySchema, EnterpriseSchema, EnterpriseUpdateSchema, ImportFileSchema,
+    ImportQuerySchema, ImportReportSchema,
+)
+from ..services import enterprises as enterprise_service
+from ..services import imports as import_service
+from .common import paginate
+from .security import auth_required, current_actor
+
+blp = Blueprint("enterprises", __name__, url_prefix="/api/v1/enterprises",
+                description="The enterprise registry (企业名录): scoped reads, admin/supervisor writes, bulk import")
+
+
+@blp.route("")
+class Enterprises(MethodView):
+    @auth_required
+    @blp.arguments(EnterpriseQuerySchema, location="query")
+    @blp.response(200, EnterpriseSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """Enterprises in the caller's scope (supervisors/inspectors: their region subtree; enterprise users: their own)."""
+        stmt = enterprise_service.list_enterprises_stmt(current_actor().user, args)
+        return paginate(stmt.options(selectinload(Enterprise.region)), pagination_parameters)
+
+    @auth_required("admin", "supervisor")
+    @blp.arguments(EnterpriseCreateSchema)
+    @blp.response(201, EnterpriseSchema)
+    @blp.alt_response(403, schema=ApiErrorSchema, description="region outside the supervisor's jurisdiction")
+    @blp.alt_response(409, schema=ApiErrorSchema, description="uscc_taken")
+    def post(self, data):
+        """Register an enterprise (统一社会信用代码 checked against its GB 32100 check character)."""
+        return enterprise_service.create_enterprise(db.session, current_actor(), data)
+
+
+@blp.route("/import")
+class EnterpriseImport(MethodView):
+    @auth_required("admin", "supervisor")
+    @blp.arguments(ImportFileSchema, location="files")
+    @blp.arguments(ImportQuerySchema, location="query")
+    @blp.response(200, ImportReportSchema)
+    @blp.alt_response(422, schema=ApiErrorSchema, description="unreadable file or missing header columns")
+    def post(self, files, args):
+        """Bulk import from XLSX or CSV (multipart field `file`): every good row is imported, every bad row
+        reported with its spreadsheet row number and reason. Idempotent on the credit code."""
+        upload = files["file"]
+        report = import_service.import_enterprises_file(
+            db.session, current_actor(), upload.read(), upload.filename, dry_run=args["dry_run"])
+        return report.as_dict()
+
+
+@blp.route("/<enterprise_id>")
+class EnterpriseById(MethodView):
+    @auth_required
+    @blp.etag
+    @blp.response(200, EnterpriseSchema)
+    def get(self, enterprise_id):
+        """One enterprise (another scope's enterprise answers 404). The ETag goes back as If-Match on PATCH."""
+        return enterprise_service.get_enterprise(db.session, current_actor().user, enterprise_id)
+
+    @auth_required("admin", "supervisor")
+    @blp.etag
+    @blp.arguments(EnterpriseUpdateSchema)
+    @blp.response(200, EnterpriseSchema)
+    @blp.alt_response(403, schema=ApiErrorSchema, description="new region outside the supervisor's jurisdiction")
+    @blp.alt_response(409, schema=ApiErrorSchema, description="uscc_taken")
+    def patch(self, data, enterprise_id):
+        """Change an enterprise; needs If-Match (stale: 412). A region change tells tablets of the old region."""
+        actor = current_actor()
+        ent = enterprise_service.get_enterprise(db.session, actor.user, enterprise_id, for_update=True)
+        blp.check_etag(ent, EnterpriseSchema)
+        return enterprise_service.update_enterprise(db.session, actor, ent, data)

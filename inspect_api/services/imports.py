@@ -1,0 +1,450 @@
+"""Bulk import of enterprises from XLSX / CSV spreadsheets.
+
+Reading (``read_table``): XLSX through openpyxl (read-only, values only) or
+CSV in UTF-8 (with or without BOM) falling back to GB18030. The header row
+is the first row (within the first ten) that names a credit-code column and
+a name column; row numbers in the report are those the spreadsheet shows
+(header on row 1 -> first data row is 2). Blank rows are skipped.
+
+Importing (``import_enterprises``): every good row is imported, every bad row
+is reported with its row number and a reason in Chinese. Rows are matched on
+the credit code (统一社会信用代码): an unknown code creates an enterprise, a
+known one is updated only in the columns that differ — a file imported twice
+writes nothing the second time (no rows, no audit events, no sync cursor
+bumps). Blank optional cells leave the stored value alone. Existing
+enterprises are loaded with one query per 500 codes, not one per row.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import AppError, ValidationError
+from ..models import Enterprise, Region
+from .actor import Actor
+from .audit import record_event
+from .enterprises import (
+    OutsideJurisdiction, apply_update, can_manage_region, check_fields, create_enterprise, diff_fields,
+)
+
+MAX_ROWS = 50_000
+
+# canonical field -> accepted header spellings (compared after removing spaces, brackets' content kept)
+ENTERPRISE_COLUMNS = {
+    "uscc": ["统一社会信用代码", "社会信用代码", "信用代码", "统一代码", "uscc", "credit_code", "creditcode",
+             "unified_social_credit_code"],
+    "name": ["企业名称", "单位名称", "被检查单位名称", "企业(单位)名称", "name", "enterprise_name", "company",
+             "company_name"],
+    "region": ["所属区县/行政区划代码", "所属区县", "区县", "所属区域", "所属地区", "属地", "行政区划",
+               "region", "county", "region_name", "district"],
+    "region_code": ["行政区划代码", "区划代码", "所属区县代码", "region_code", "region_id", "division_code"],
+    "address": ["地址", "生产经营地址", "经营地址", "企业地址", "注册地址", "详细地址", "address"],
+    "industry": ["行业", "所属行业", "行业类别", "行业代码", "国民经济行业分类", "industry", "industry_code"],
+    "scale": ["企业规模", "规模", "scale", "size"],
+    "major_hazard_level": ["重大危险源等级", "重大危险源", "重大危险源级别", "是否重大危险源/等级",
+                           "major_hazard_level", "major_hazard"],
+    "risk_color": ["风险等级", "安全风险等级", "风险等级(红/橙/黄/蓝)", "风险颜色", "风险分级", "四色等级",
+                   "risk_color", "risk_level", "risk"],
+    "hazardous_processes": ["重点监管危险化工工艺", "危险化工工艺", "重点监管工艺", "涉及危险化工工艺",
+                            "hazardous_processes", "processes"],
+    "legal_representative": ["法定代表人", "法人代表", "法人", "legal_representative"],
+    "safety_contact": ["联系人", "安全负责人", "安全联系人", "安全管理负责人", "contact", "safety_contact",
+                       "contact_person"],
+    "contact_phone": ["联系电话", "电话", "联系方式", "手机", "phone", "contact_phone", "tel"],
+    "latitude": ["纬度", "latitude", "lat"],
+    "longitude": ["经度", "longitude", "lng", "lon"],
+    "note": ["备注", "note", "remark", "remarks"],
+}
+REQUIRED_COLUMNS = ("uscc", "name")
+
+_RISK = {"红": "red", "红色": "red", "重大风险": "red", "red": "red",
+         "橙": "orange", "橙色": "orange", "较大风险": "orange", "orange": "orange",
+         "黄": "yellow", "黄色": "yellow", "一般风险": "yellow", "yellow": "yellow",
+         "蓝": "blue", "蓝色": "blue", "低风险": "blue", "blue": "blue"}
+_SCALE = {"大型": "large", "大": "large", "large": "large", "中型": "medium", "中": "medium", "medium": "medium",
+          "小型": "small", "小": "small", "small": "small", "微型": "micro", "微": "micro", "micro": "micro"}
+_LEVEL = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "一": 1, "二": 2, "三": 3, "四": 4,
+          "1": 1, "2": 2, "3": 3, "4": 4, "1级": 1, "2级": 2, "3级": 3, "4级": 4,
+          "无": 0, "否": 0, "0": 0, "不构成": 0, "非重大危险源": 0, "none": 0, "no": 0}
+_PROCESS_SPLIT = re.compile(r"[、,，;；/|\n]+")
+
+
+class ImportFileError(AppError):
+    status = 422
+    code = "import_file_invalid"
+    message = "无法读取导入文件 (the import file cannot be read)"
+
+
+@dataclass
+class Table:
+    format: str
+    header_row: int
+    columns: dict[str, int]  # canonical field -> column index
+    rows: list[tuple[int, list]]  # (spreadsheet row number, cell values)
+    ignored_columns: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    sheet: str | None = None
+
+
+def _norm_header(value) -> str:
+    text = "" if value is None else str(value)
+    text = text.strip().lower().replace(" ", "").replace("\u3000", "").replace("（", "(").replace("）", ")")
+    return text.replace("*", "").replace("＊", "")
+
+
+def _alias_index(columns: dict[str, list[str]]) -> dict[str, str]:
+    index = {}
+    for canonical, aliases in columns.items():
+        for alias in aliases:
+            index[_norm_header(alias)] = canonical
+    return index
+
+
+def _map_header(cells: list, columns: dict[str, list[str]]) -> tuple[dict[str, int], list[str]]:
+    aliases = _alias_index(columns)
+    mapping: dict[str, int] = {}
+    ignored = []
+    for i, cell in enumerate(cells):
+        key = _norm_header(cell)
+        if not key:
+            continue
+        canonical = aliases.get(key)
+        if canonical is None:
+            # "风险等级（红/橙/黄/蓝）" and the like: match on the text before a bracket
+            canonical = aliases.get(key.split("(")[0])
+        if canonical and canonical not in mapping:
+            mapping[canonical] = i
+        else:
+            ignored.append(str(cell).strip())
+    return mapping, ignored
+
+
+def _cell_text(value) -> str | None:
+    """A cell as text: numbers without a trailing .0, blanks as None."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """(text, encoding): UTF-8 with or without BOM, else GB18030."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding), ("utf-8" if encoding == "utf-8-sig" else encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError("文件编码无法识别，请使用 UTF-8 或 GB18030 (unknown text encoding)")
+
+
+def _csv_rows(data: bytes) -> tuple[list[tuple[int, list]], str]:
+    text, encoding = decode_csv(data)
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample.splitlines()[0] if sample else ",", delimiters=",\t;")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = []
+    try:
+        for row in reader:
+            # csv.reader's line_num counts physical lines; the spreadsheet row is the record index
+            rows.append((len(rows) + 1, row))
+            if len(rows) > MAX_ROWS + 10:
+                raise ImportFileError(f"行数超过上限 {MAX_ROWS} (too many rows)")
+    except csv.Error as exc:
+        raise ImportFileError(f"CSV 格式错误：{exc} (malformed CSV)") from exc
+    return rows, encoding
+
+
+def _xlsx_rows(data: bytes) -> tuple[list[tuple[int, list]], str]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ImportFileError("XLSX 文件已损坏或不是 Excel 2007+ 格式 (not a readable .xlsx file)") from exc
+    try:
+        ws = wb.worksheets[0]
+        rows = []
+        counter = 0
+        for cells in ws.iter_rows():
+            counter += 1
+            number = next((c.row for c in cells if getattr(c, "row", None)), None) or counter
+            counter = number
+            values = [getattr(c, "value", None) for c in cells]
+            if any(v is not None and str(v).strip() for v in values):
+                rows.append((number, values))
+            if len(rows) > MAX_ROWS + 10:
+                raise ImportFileError(f"行数超过上限 {MAX_ROWS} (too many rows)")
+        return rows, ws.title
+    finally:
+        wb.close()
+
+
+def sniff_format(data: bytes, filename: str | None = None) -> str:
+    if data[:4] == b"PK\x03\x04":
+        return "xlsx"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise ImportFileError("不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV (legacy .xls is not supported)")
+    name = (filename or "").lower()
+    if name.endswith(".xlsx"):
+        raise ImportFileError("XLSX 文件已损坏 (not a readable .xlsx file)")
+    return "csv"
+
+
+def read_table(data: bytes, filename: str | None = None, columns: dict[str, list[str]] = ENTERPRISE_COLUMNS,
+               required: tuple[str, ...] = REQUIRED_COLUMNS) -> Table:
+    """Read a spreadsheet into a Table of raw cells keyed by canonical column."""
+    if not data:
+        raise ImportFileError("导入文件为空 (the file is empty)")
+    fmt = sniff_format(data, filename)
+    encoding = sheet = None
+    if fmt == "xlsx":
+        raw_rows, sheet = _xlsx_rows(data)
+    else:
+        raw_rows, encoding = _csv_rows(data)
+    for position, (number, cells) in enumerate(raw_rows[:10]):
+        mapping, ignored = _map_header(cells, columns)
+        if all(c in mapping for c in required):
+            body = [(n, list(c)) for n, c in raw_rows[position + 1:]
+                    if any(v is not None and str(v).strip() for v in c)]
+            if len(body) > MAX_ROWS:
+                raise ImportFileError(f"行数超过上限 {MAX_ROWS} (too many rows)")
+            return Table(format=fmt, header_row=number, columns=mapping, rows=body, ignored_columns=ignored,
+                         encoding=encoding, sheet=sheet)
+    names = "、".join(columns[c][0] for c in required)
+    raise ImportFileError(f"未找到表头：需要包含 {names} 列 (header row with the required columns not found)",
+                          code="import_missing_columns", details={"required": list(required)})
+
+
+# ---------------------------------------------------------------------------
+# enterprises
+
+
+@dataclass
+class ImportReport:
+    format: str
+    encoding: str | None
+    sheet: str | None
+    header_row: int
+    total_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    dry_run: bool = False
+    ignored_columns: list[str] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+class _RegionResolver:
+    """Region codes and names (桃城区, 衡水市桃城区, 131102) from one query."""
+
+    def __init__(self, session: Session):
+        self.codes: set[str] = set()
+        self.by_name: dict[str, str] = {}
+        regions = list(session.execute(select(Region.id, Region.name, Region.parent_id)))
+        names = {rid: name for rid, name, _ in regions}
+        for rid, name, parent in regions:
+            self.codes.add(rid)
+            self.by_name.setdefault(name, rid)
+            if parent and parent in names:
+                self.by_name.setdefault(names[parent] + name, rid)
+
+    def resolve(self, name: str | None, code: str | None) -> tuple[str | None, str | None]:
+        """(code, error)"""
+        if code:
+            code = code.strip()
+            if code not in self.codes:
+                return None, f"行政区划代码不存在：{code}"
+        by_name = None
+        if name:
+            name = name.strip().replace(" ", "")
+            if name.isdigit():
+                if name not in self.codes:
+                    return None, f"行政区划代码不存在：{name}"
+                by_name = name
+            else:
+                by_name = self.by_name.get(name) or self.by_name.get(name.replace("河北省", ""))
+                if by_name is None:
+                    return None, f"所属区县不存在：{name}"
+        if code and by_name and code != by_name:
+            return None, f"所属区县“{name}”与行政区划代码 {code} 不一致"
+        result = code or by_name
+        if not result:
+            return None, "所属区县/行政区划代码不能为空"
+        return result, None
+
+
+def _parse_enterprise_row(cells: list, columns: dict[str, int], regions: _RegionResolver) -> tuple[dict, dict]:
+    """(fields for check_fields, {field: reason}) from one row; blank optional cells are left out."""
+    def get(name):
+        i = columns.get(name)
+        return _cell_text(cells[i]) if i is not None and i < len(cells) else None
+
+    data: dict = {}
+    errors: dict[str, str] = {}
+    uscc = get("uscc")
+    if not uscc:
+        errors["uscc"] = "统一社会信用代码不能为空"
+    else:
+        data["uscc"] = uscc
+    name = get("name")
+    if not name:
+        errors["name"] = "企业名称不能为空"
+    else:
+        data["name"] = name
+    if "region" in columns or "region_code" in columns:
+        code, reason = regions.resolve(get("region"), get("region_code"))
+        if reason:
+            errors["region_code"] = reason
+        else:
+            data["region_code"] = code
+    for key in ("address", "legal_representative", "safety_contact", "contact_phone", "note"):
+        value = get(key)
+        if value is not None:
+            data[key] = value
+    industry = get("industry")
+    if industry is not None:
+        data["industry"] = industry
+    scale = get("scale")
+    if scale is not None:
+        mapped = _SCALE.get(scale.lower())
+        if mapped is None:
+            errors["scale"] = f"企业规模“{scale}”无法识别，应为 大型/中型/小型/微型"
+        else:
+            data["scale"] = mapped
+    level = get("major_hazard_level")
+    if level is not None:
+        mapped = _LEVEL.get(level.lower().replace("重大危险源", "") or level.lower())
+        if mapped is None:
+            errors["major_hazard_level"] = f"重大危险源等级“{level}”无法识别，应为 无/一级/二级/三级/四级"
+        else:
+            data["major_hazard_level"] = mapped
+    color = get("risk_color")
+    if color is not None:
+        mapped = _RISK.get(color.lower())
+        if mapped is None:
+            errors["risk_color"] = f"风险等级“{color}”无法识别，应为 红/橙/黄/蓝"
+        else:
+            data["risk_color"] = mapped
+    processes = get("hazardous_processes")
+    if processes is not None:
+        parts = [p for p in _PROCESS_SPLIT.split(processes) if p.strip()]
+        if parts in (["无"], ["否"]):
+            parts = []
+        data["hazardous_processes"] = parts
+    for key in ("latitude", "longitude"):
+        value = get(key)
+        if value is not None:
+            try:
+                data[key] = float(value)
+            except ValueError:
+                errors[key] = f"{'纬度' if key == 'latitude' else '经度'}“{value}”不是数字"
+    return data, errors
+
+
+def _zh_reason(reason: str) -> str:
+    """Service messages are 'zh (en)': the report shows the Chinese part."""
+    return re.sub(r"\s*\([^()]*\)\s*$", "", reason)
+
+
+def import_enterprises(session: Session, actor: Actor, table: Table, *, dry_run: bool = False) -> ImportReport:
+    report = ImportReport(format=table.format, encoding=table.encoding, sheet=table.sheet,
+                          header_row=table.header_row, dry_run=dry_run, ignored_columns=table.ignored_columns)
+    if "region" not in table.columns and "region_code" not in table.columns:
+        raise ImportFileError("缺少“所属区县/行政区划代码”列 (a region column is required)",
+                              code="import_missing_columns", details={"required": ["region"]})
+    regions = _RegionResolver(session)
+    report.total_rows = len(table.rows)
+
+    def fail(number, data, reasons: dict):
+        report.failed += 1
+        zh = {k: _zh_reason(v) for k, v in reasons.items()}
+        report.errors.append({
+            "row": number, "uscc": data.get("uscc"), "name": data.get("name"),
+            "reason": "；".join(zh.values()),
+            "fields": zh,
+        })
+
+    good: list[tuple[int, dict]] = []
+    seen: dict[str, int] = {}
+    for number, cells in table.rows:
+        data, errors = _parse_enterprise_row(cells, table.columns, regions)
+        if not errors:
+            try:
+                data = check_fields(session, data, regions=regions.codes)
+            except ValidationError as exc:
+                errors = {k: v[0] for k, v in exc.details["fields"].items()}
+        if not errors and data["uscc"] in seen:
+            errors = {"uscc": f"统一社会信用代码与第 {seen[data['uscc']]} 行重复"}
+        if errors:
+            fail(number, data, errors)
+            continue
+        seen[data["uscc"]] = number
+        good.append((number, data))
+
+    existing: dict[str, Enterprise] = {}
+    codes = [d["uscc"] for _, d in good]
+    for start in range(0, len(codes), 500):
+        chunk = codes[start:start + 500]
+        for ent in session.scalars(select(Enterprise).where(Enterprise.uscc.in_(chunk))):
+            existing[ent.uscc] = ent
+
+    for number, data in good:
+        ent = existing.get(data["uscc"])
+        if ent is None:
+            if "region_code" not in data:
+                fail(number, data, {"region_code": "所属区县/行政区划代码不能为空"})
+                continue
+            if not can_manage_region(actor, data["region_code"]):
+                fail(number, data, {"region_code": "该区县不在您的管辖范围内"})
+                continue
+            if not dry_run:
+                create_enterprise(session, actor, data, checked=True, flush=False)
+            report.created += 1
+            continue
+        revive = ent.deleted_at is not None
+        if not diff_fields(ent, data) and not revive:
+            report.unchanged += 1
+            continue
+        if dry_run:
+            report.updated += 1
+            continue
+        try:
+            apply_update(session, actor, ent, data, action="enterprise.imported")
+        except OutsideJurisdiction:
+            fail(number, data, {"region_code": "该企业不在您的管辖范围内"})
+            continue
+        if revive:
+            ent.deleted_at = None
+            record_event(session, actor, "enterprise.restored", ent, reason="imported again")
+        report.updated += 1
+    if not dry_run and (report.created or report.updated):
+        session.flush()
+        record_event(session, actor, "enterprise.bulk_import", None, table="enterprises", data={
+            "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+            "failed": report.failed, "format": report.format,
+        })
+    return report
+
+
+def import_enterprises_file(session: Session, actor: Actor, data: bytes, filename: str | None = None, *,
+                            dry_run: bool = False) -> ImportReport:
+    return import_enterprises(session, actor, read_table(data, filename), dry_run=dry_run)
