@@ -6,7 +6,7 @@ raises NotFound, so another scope's object answers 404 as if it did not exist.
 """
 from __future__ import annotations
 
-from sqlalchemy import Select, false, select, true
+from sqlalchemy import Select, and_, false, select, true
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound
@@ -74,6 +74,11 @@ def scope_clause(model, user: User):
         return true()
     if model is RemediationPlan:
         return RemediationPlan.hazard_id.in_(select(Hazard.id).where(scope_clause(Hazard, user)))
+    if model is Photo and role == "enterprise":
+        # an enterprise sees the photos of its own hazards and rectifications, not inspectors' working photos
+        if not user.enterprise_id:
+            return false()
+        return and_(Photo.enterprise_id == user.enterprise_id, Photo.owner_table.in_(("hazards", "rectifications")))
     region_col, enterprise_col = _region_enterprise_columns(model)
     if role in STAFF_ROLES:
         return region_clause(region_col, user) if region_col is not None else false()
