@@ -51,6 +51,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["dt"] = fmt_datetime
     app.jinja_env.filters["d"] = fmt_date
     app.jinja_env.filters["money"] = fmt_money
+    register_labels(app)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
 
@@ -61,3 +62,32 @@ def register(app: Flask) -> None:
         except Exception:  # noqa: BLE001  (an error page must render even if the DB is down)
             user = None
         return {"portal_user": user, "role_labels": ROLE_LABELS}
+
+
+HAZARD_STATUS_LABELS = {
+    "found": _l("已登记"),
+    "ordered": _l("待签收"),
+    "acknowledged": _l("整改中"),
+    "reported": _l("待复查"),
+    "rejected": _l("复查不合格，重新整改"),
+    "verified": _l("复查合格，待销号"),
+    "closed": _l("已销号"),
+}
+NOTICE_STATUS_LABELS = {
+    "issued": _l("待签收"),
+    "acknowledged": _l("已签收，整改中"),
+    "closed": _l("已全部销号"),
+}
+RECT_STATUS_LABELS = {"pending": _l("待复查"), "accepted": _l("复查合格"), "rejected": _l("复查不合格")}
+GRADE_LABELS = {"general": _l("一般隐患"), "major": _l("重大隐患")}
+LISTING_LABELS = {"province": _l("省级挂牌督办"), "city": _l("市级挂牌督办"), "county": _l("县级挂牌督办")}
+RISK_LABELS = {"red": _l("红色（重大风险）"), "orange": _l("橙色（较大风险）"), "yellow": _l("黄色（一般风险）"),
+               "blue": _l("蓝色（低风险）")}
+
+
+def register_labels(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        hazard_status_labels=HAZARD_STATUS_LABELS, notice_status_labels=NOTICE_STATUS_LABELS,
+        rect_status_labels=RECT_STATUS_LABELS, grade_labels=GRADE_LABELS, listing_labels=LISTING_LABELS,
+        risk_labels=RISK_LABELS,
+    )

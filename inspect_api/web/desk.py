@@ -1,0 +1,250 @@
+"""Inspector and supervisor desk pages: review fixes, deadlines, notices, supervised listing."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..errors import AppError
+from ..extensions import db
+from ..models import Enterprise, Hazard, Rectification, User, region_prefix, utcnow
+from ..services import hazards as hazards_service
+from ..services import notices as notices_service
+from ..services import rectifications as rect_service
+from ..services.scope import get_scoped, scope_clause
+from . import files as portal_files
+from .common import deadline_from_date, field_errors, form_str, local_date, paginate, parse_date, service_message
+from .session_auth import current_portal_actor, login_required
+
+bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+STAFF = ("inspector", "supervisor")
+
+
+def _colleagues(user: User, region_code: str) -> list[User]:
+    """Other active inspectors with a certificate whose jurisdiction covers the region (second officer)."""
+    candidates = db.session.scalars(
+        select(User).where(User.role == "inspector", User.is_active.is_(True), User.id != user.id,
+                           User.certificate_no.is_not(None)).order_by(User.username))
+    return [u for u in candidates if u.region_id and region_code.startswith(region_prefix(u.region_id))]
+
+
+@bp.route("/")
+@login_required(*STAFF)
+def home():
+    actor = current_portal_actor()
+    now = utcnow()
+    pending = paginate(rect_service.pending_reviews_stmt(actor.user))
+    base = select(func.count()).select_from(Hazard).where(scope_clause(Hazard, actor.user),
+                                                          Hazard.deleted_at.is_(None))
+    counts = {
+        "open": db.session.scalar(base.where(Hazard.status != "closed")) or 0,
+        "overdue": db.session.scalar(base.where(hazards_service.overdue_clause(now))) or 0,
+        "major_open": db.session.scalar(base.where(Hazard.grade == "major", Hazard.status != "closed")) or 0,
+        "verified": db.session.scalar(base.where(Hazard.status == "verified")) or 0,
+    }
+    return render_template("desk/home.html", pending=pending, counts=counts, now=now)
+
+
+@bp.route("/rectifications/<rect_id>", methods=["GET", "POST"])
+@login_required(*STAFF)
+def review(rect_id):
+    actor = current_portal_actor()
+    rect = get_scoped(db.session, Rectification, rect_id, actor.user)
+    hazard = rect.hazard
+    ctx = {
+        "rect": rect, "hazard": hazard,
+        "before": portal_files.photos_by_owner(actor.user, "hazards", [hazard.id]).get(hazard.id, []),
+        "after": portal_files.photos_by_owner(actor.user, "rectifications", [rect.id]).get(rect.id, []),
+        "colleagues": _colleagues(actor.user, rect.region_code) if actor.role == "inspector" else [],
+        "history": [r for r in hazard.rectifications if r.id != rect.id and r.deleted_at is None],
+        "rect_photos": portal_files.photos_by_owner(actor.user, "rectifications",
+                                                    [r.id for r in hazard.rectifications]),
+        "can_review": actor.role == "inspector" and rect.status == "pending",
+        "has_documents": portal_files.documents_available(),
+    }
+    if request.method == "GET":
+        return render_template("desk/review.html", data={}, errors={}, **ctx)
+    if not ctx["can_review"]:
+        flash(_("该整改已复查，或您无权复查"), "error")
+        return redirect(url_for(".review", rect_id=rect.id))
+    shown = {k: request.form.get(k, "") for k in ("result", "opinion", "onsite_check", "new_deadline",
+                                                   "co_reviewer_id")}
+    errors = {}
+    result = request.form.get("result")
+    if result not in ("accepted", "rejected"):
+        errors["result"] = _("请选择复查结论")
+    data = {"result": result, "opinion": form_str("opinion", 4000), "onsite_check": form_str("onsite_check", 4000),
+            "co_reviewer_id": form_str("co_reviewer_id", 64)}
+    try:
+        new_day = parse_date(request.form.get("new_deadline"))
+    except ValueError:
+        errors["new_deadline"] = _("日期格式不正确")
+        new_day = None
+    if new_day is not None:
+        if result != "rejected":
+            errors["new_deadline"] = _("只有复查不合格时才能重新限期")
+        else:
+            data["new_deadline_at"] = deadline_from_date(new_day)
+    if result == "rejected" and not data["opinion"]:
+        errors["opinion"] = _("复查不合格须写明复查意见")
+    if not data["co_reviewer_id"]:
+        errors["co_reviewer_id"] = _("请选择第二名执法人员")
+    if not errors:
+        try:
+            rect_service.review_rectification(db.session, actor, rect, data, current_app.config["BUREAU_CODE"])
+        except AppError as exc:
+            if exc.status == 404:
+                raise
+            errors = field_errors(exc)
+            if "new_deadline_at" in errors:
+                errors["new_deadline"] = errors.pop("new_deadline_at")
+            if not errors:
+                errors["_"] = service_message(exc.message)
+    if errors:
+        return render_template("desk/review.html", data=shown, errors=errors, **ctx), 422
+    flash(_("复查结论已保存：%(result)s", result=_("合格") if result == "accepted" else _("不合格")), "success")
+    return redirect(url_for(".home"))
+
+
+@bp.route("/hazards")
+@login_required(*STAFF)
+def hazards():
+    actor = current_portal_actor()
+    status = request.args.get("status") or None
+    if status not in hazards_service.ALL_STATUSES:
+        status = None
+    overdue = request.args.get("overdue") == "1"
+    major = request.args.get("grade") == "major"
+    stmt = hazards_service.hazards_stmt(actor.user, status=status, overdue=True if overdue else None,
+                                        grade="major" if major else None)
+    return render_template("desk/hazards.html", page=paginate(stmt), status=status, overdue=overdue, major=major,
+                           statuses=hazards_service.ALL_STATUSES, now=utcnow(), is_overdue=hazards_service.is_overdue)
+
+
+def _hazard_ctx(actor, hazard):
+    siblings = []
+    if hazard.status == "found" and hazard.notice_id is None:
+        siblings = list(db.session.scalars(
+            select(Hazard).where(scope_clause(Hazard, actor.user), Hazard.deleted_at.is_(None),
+                                 Hazard.status == "found", Hazard.notice_id.is_(None),
+                                 Hazard.enterprise_id == hazard.enterprise_id,
+                                 (Hazard.inspection_id == hazard.inspection_id) if hazard.inspection_id
+                                 else Hazard.inspection_id.is_(None))
+            .order_by(Hazard.found_at)))
+    rects = [r for r in hazard.rectifications if r.deleted_at is None]
+    return {
+        "hazard": hazard, "siblings": siblings, "rects": rects,
+        "before": portal_files.photos_by_owner(actor.user, "hazards", [hazard.id]).get(hazard.id, []),
+        "rect_photos": portal_files.photos_by_owner(actor.user, "rectifications", [r.id for r in rects]),
+        "colleagues": _colleagues(actor.user, hazard.region_code) if actor.role == "inspector" else [],
+        "allowed": hazards_service.allowed_actions(hazard, actor.role),
+        "level": hazards_service.supervisor_level(actor.user) if actor.role == "supervisor" else None,
+        "now": utcnow(), "is_overdue": hazards_service.is_overdue,
+        "deadline_day": local_date(hazard.deadline_at),
+        "has_documents": portal_files.documents_available(),
+    }
+
+
+@bp.route("/hazards/<hazard_id>")
+@login_required(*STAFF)
+def hazard(hazard_id):
+    actor = current_portal_actor()
+    h = get_scoped(db.session, Hazard, hazard_id, actor.user)
+    return render_template("desk/hazard.html", errors={}, **_hazard_ctx(actor, h))
+
+
+def _hazard_error(actor, h, exc, field="_"):
+    if exc.status == 404:
+        raise exc
+    errors = field_errors(exc)
+    if not errors:
+        errors = {field: service_message(exc.message)}
+    return render_template("desk/hazard.html", errors=errors, **_hazard_ctx(actor, h)), 422
+
+
+@bp.route("/hazards/<hazard_id>/deadline", methods=["POST"])
+@login_required("inspector")
+def deadline(hazard_id):
+    actor = current_portal_actor()
+    h = get_scoped(db.session, Hazard, hazard_id, actor.user)
+    try:
+        day = parse_date(request.form.get("deadline"))
+    except ValueError:
+        day = None
+    if day is None:
+        return render_template("desk/hazard.html", errors={"deadline": _("请选择新的整改期限")},
+                               **_hazard_ctx(actor, h)), 422
+    when = deadline_from_date(day)
+    if when <= utcnow():
+        return render_template("desk/hazard.html", errors={"deadline": _("整改期限须晚于今天")},
+                               **_hazard_ctx(actor, h)), 422
+    try:
+        hazards_service.set_deadline(db.session, actor, h, when, reason=form_str("reason", 500))
+    except AppError as exc:
+        return _hazard_error(actor, h, exc, "deadline")
+    flash(_("整改期限已改为 %(day)s", day=day.isoformat()), "success")
+    return redirect(url_for(".hazard", hazard_id=h.id))
+
+
+@bp.route("/hazards/<hazard_id>/notice", methods=["POST"])
+@login_required("inspector")
+def issue_notice(hazard_id):
+    actor = current_portal_actor()
+    h = get_scoped(db.session, Hazard, hazard_id, actor.user)
+    errors = {}
+    try:
+        day = parse_date(request.form.get("deadline"))
+    except ValueError:
+        day = None
+    if day is None:
+        errors["deadline"] = _("请选择整改期限")
+    ids = request.form.getlist("hazard_ids") or [h.id]
+    if not form_str("officer2_id", 64):
+        errors["officer2_id"] = _("请选择第二名执法人员")
+    if errors:
+        return render_template("desk/hazard.html", errors=errors, **_hazard_ctx(actor, h)), 422
+    data = {"hazard_ids": ids, "deadline_at": deadline_from_date(day), "officer2_id": form_str("officer2_id", 64),
+            "safety_measures": form_str("safety_measures", 4000), "reason": form_str("reason", 500)}
+    try:
+        notice = notices_service.issue_notice(db.session, actor, data, current_app.config["BUREAU_CODE"])
+    except AppError as exc:
+        return _hazard_error(actor, h, exc, "notice")
+    flash(_("已签发整改指令书 %(number)s", number=notice.number or ""), "success")
+    return redirect(url_for(".hazard", hazard_id=h.id))
+
+
+@bp.route("/hazards/<hazard_id>/list", methods=["POST"])
+@login_required("supervisor")
+def list_hazard(hazard_id):
+    actor = current_portal_actor()
+    h = get_scoped(db.session, Hazard, hazard_id, actor.user)
+    try:
+        hazards_service.list_hazard(db.session, actor, h, reason=form_str("reason", 500))
+    except AppError as exc:
+        return _hazard_error(actor, h, exc, "listing")
+    flash(_("已挂牌督办"), "success")
+    return redirect(url_for(".hazard", hazard_id=h.id))
+
+
+@bp.route("/hazards/<hazard_id>/close", methods=["POST"])
+@login_required("supervisor")
+def close_hazard(hazard_id):
+    actor = current_portal_actor()
+    h = get_scoped(db.session, Hazard, hazard_id, actor.user)
+    try:
+        hazards_service.close_hazard(db.session, actor, h, reason=form_str("reason", 500))
+    except AppError as exc:
+        return _hazard_error(actor, h, exc, "close")
+    flash(_("重大隐患已销号"), "success")
+    return redirect(url_for(".hazard", hazard_id=h.id))
+
+
+@bp.route("/enterprises/<enterprise_id>")
+@login_required(*STAFF)
+def enterprise(enterprise_id):
+    actor = current_portal_actor()
+    ent = get_scoped(db.session, Enterprise, enterprise_id, actor.user)
+    stmt = hazards_service.hazards_stmt(actor.user, enterprise_id=ent.id)
+    return render_template("desk/enterprise.html", ent=ent, page=paginate(stmt), now=utcnow(),
+                           is_overdue=hazards_service.is_overdue)
