@@ -523,3 +523,14 @@ def submit_plan(session: Session, actor: Actor, hazard: Hazard, data: dict):
     hazard.updated_at = utcnow()
     session.flush()
     return plan
+
+
+def hazard_history(session: Session, hazard: Hazard) -> list:
+    """Every audit event of a hazard and of its rectifications (reports, reviews), oldest first."""
+    from ..models import AuditEvent, Rectification
+
+    rect_ids = select(Rectification.id).where(Rectification.hazard_id == hazard.id)
+    return list(session.scalars(select(AuditEvent).where(
+        ((AuditEvent.object_table == "hazards") & (AuditEvent.object_id == hazard.id))
+        | ((AuditEvent.object_table == "rectifications") & AuditEvent.object_id.in_(rect_ids))
+    ).order_by(AuditEvent.id)))
