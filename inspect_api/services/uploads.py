@@ -368,11 +368,19 @@ def _discard_parts(session: Session, storage, upload: Upload) -> None:
 def finish_upload(session: Session, storage, actor: Actor, upload: Upload, limits: UploadLimits) -> Upload:
     """The last byte arrived: validate, store, attach to the photos record if it exists."""
     meta = (upload.meta or {}).get("metadata", {})
+    photo = session.get(Photo, upload.photo_id) if upload.photo_id else None
     path = assemble(storage, _parts(upload))
     try:
         try:
-            result = photo_service.store_photo_file(storage, path, limits, meta.get("sha256"))
-        except (ImageRejected, photo_service.ChecksumMismatch, photo_service.PhotoTooLarge) as exc:
+            if photo is not None and photo.status == "ready" and photo.storage_key:
+                # evidence is never replaced: only the very same bytes may be uploaded again
+                if photo_service.file_sha256(path) != photo.sha256:
+                    raise photo_service.PhotoAlreadyStored(status=422)
+            expected = meta.get("sha256") or (photo.sha256 if photo is not None and photo.deleted_at is None
+                                               else None)
+            result = photo_service.store_photo_file(storage, path, limits, expected)
+        except (ImageRejected, photo_service.ChecksumMismatch, photo_service.PhotoTooLarge,
+                photo_service.PhotoAlreadyStored) as exc:
             _reject(session, storage, actor, upload, exc)
             raise UploadRejected(exc.message, code=exc.code, status=422, details=exc.details) from exc
     finally:
@@ -384,7 +392,6 @@ def finish_upload(session: Session, storage, actor: Actor, upload: Upload, limit
     session.flush()
     record_event(session, actor, "upload.completed", upload, from_state="open", to_state="done",
                  data={"photo_id": upload.photo_id, "sha256": result["sha256"], "size": result["size"]})
-    photo = session.get(Photo, upload.photo_id) if upload.photo_id else None
     if photo is not None and photo.deleted_at is None:
         photo_service.apply_result(session, actor, photo, result)
         upload.meta = {**upload.meta, "attached": True}
