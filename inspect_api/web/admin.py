@@ -161,3 +161,118 @@ def device_restore(device_id):
     auth_service.restore_device(db.session, device.id, actor)
     flash(_("设备已恢复，可重新登录（旧令牌仍然无效）"), "success")
     return redirect(url_for(".devices"))
+
+
+# ------------------------------------------------------------------ enterprise import
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+def _uploaded_file(field: str = "file"):
+    f = request.files.get(field)
+    if f is None or not f.filename:
+        return None, None
+    data = f.stream.read(MAX_IMPORT_BYTES + 1)
+    return f.filename, data
+
+
+@bp.route("/enterprises/import", methods=["GET", "POST"])
+@login_required("admin")
+def enterprise_import():
+    from ..services import imports as imports_service
+
+    if request.method == "GET":
+        return render_template("admin/enterprise_import.html", report=None, error=None)
+    actor = current_portal_actor()
+    filename, data = _uploaded_file()
+    error = None
+    if not data:
+        error = _("请选择要导入的 XLSX 或 CSV 文件")
+    elif len(data) > MAX_IMPORT_BYTES:
+        error = _("文件太大（上限 20 MB）")
+    if error:
+        return render_template("admin/enterprise_import.html", report=None, error=error), 422
+    dry_run = request.form.get("dry_run") == "1"
+    try:
+        report = imports_service.import_enterprises_file(db.session, actor, data, filename, dry_run=dry_run)
+    except AppError as exc:
+        return render_template("admin/enterprise_import.html", report=None,
+                               error=service_message(exc.message)), 422
+    return render_template("admin/enterprise_import.html", report=report, error=None, filename=filename)
+
+
+# ------------------------------------------------------------------ checklist templates
+
+@bp.route("/checklists", methods=["GET", "POST"])
+@login_required("admin")
+def checklists():
+    from ..services import checklists as checklist_service
+
+    actor = current_portal_actor()
+    report, error, status = None, None, 200
+    if request.method == "POST":
+        filename, data = _uploaded_file()
+        if not data:
+            error, status = _("请选择要导入的 XLSX 或 JSON 文件"), 422
+        elif len(data) > MAX_IMPORT_BYTES:
+            error, status = _("文件太大（上限 20 MB）"), 422
+        else:
+            try:
+                report = checklist_service.import_checklist_file(
+                    db.session, actor, data, filename, code=form_str("code", 60), title=form_str("title", 200),
+                    publish=request.form.get("publish") == "1")
+            except AppError as exc:
+                error, status = service_message(exc.message), 422
+            else:
+                if report.failed:
+                    status = 422
+    page = paginate(checklist_service.list_templates_stmt(actor.user))
+    counts = checklist_service.template_counts(db.session, [t.id for t in page.items])
+    return render_template("admin/checklists.html", page=page, counts=counts, report=report, error=error), status
+
+
+@bp.route("/checklists/<template_id>")
+@login_required("admin")
+def checklist(template_id):
+    from ..services import checklists as checklist_service
+
+    actor = current_portal_actor()
+    tpl = checklist_service.get_template(db.session, actor.user, template_id)
+    items = list(db.session.scalars(checklist_service.items_stmt(actor.user, tpl)))
+    return render_template("admin/checklist.html", tpl=tpl, items=items)
+
+
+@bp.route("/checklists/<template_id>/publish", methods=["POST"])
+@login_required("admin")
+def checklist_publish(template_id):
+    from ..services import checklists as checklist_service
+
+    actor = current_portal_actor()
+    tpl = checklist_service.get_template(db.session, actor.user, template_id, for_update=True)
+    try:
+        checklist_service.publish_template(db.session, actor, tpl)
+    except AppError as exc:
+        if exc.status == 404:
+            raise
+        flash(service_message(exc.message), "error")
+        return redirect(url_for(".checklist", template_id=tpl.id))
+    flash(_("已发布 %(code)s 第 %(version)s 版，旧版本已停用", code=tpl.code, version=tpl.version), "success")
+    return redirect(url_for(".checklist", template_id=tpl.id))
+
+
+@bp.route("/checklists/<template_id>/new-version", methods=["POST"])
+@login_required("admin")
+def checklist_new_version(template_id):
+    from ..services import checklists as checklist_service
+
+    actor = current_portal_actor()
+    tpl = checklist_service.get_template(db.session, actor.user, template_id)
+    try:
+        copy = checklist_service.new_version(db.session, actor, tpl)
+    except AppError as exc:
+        if exc.status == 404:
+            raise
+        flash(service_message(exc.message), "error")
+        return redirect(url_for(".checklist", template_id=tpl.id))
+    flash(_("已创建第 %(version)s 版草稿", version=copy.version), "success")
+    return redirect(url_for(".checklist", template_id=copy.id))
