@@ -1,0 +1,537 @@
+"""Streamed exports: the two statistics tables and the hazard ledger (隐患台账), as XLSX and CSV.
+
+Memory stays bounded whatever the row count: the ledger query runs on a
+server-side cursor (``yield_per``; psycopg named cursor on PostgreSQL) and
+every chunk of rows is written and handed on before the next is fetched.
+
+XLSX writer: ``XlsxStream`` writes the SpreadsheetML parts itself into a
+``zipfile`` opened on an unseekable sink (entries carry data descriptors),
+with inline strings (no shared-strings table to hold in memory) and
+deflate level 1. Nothing is spooled to a temporary file, unlike openpyxl
+``write_only`` and xlsxwriter ``constant_memory``, which both write the
+whole uncompressed sheet XML to disk first and are 2-3x slower here (see
+docs/stats.md for the figures).
+
+CSV: UTF-8 with a BOM (so Excel opens the Chinese headers right), CRLF rows.
+Text cells a spreadsheet would take for a formula (``= + - @``, tab, CR at
+the start) get a leading apostrophe in CSV (OWASP CSV injection); XLSX
+inline strings are never formulas, so they are written as they are.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Iterable, Iterator
+
+from sqlalchemy import Date, Integer, and_, case, cast, func, literal, select
+from sqlalchemy.orm import Session, aliased
+
+from ..models import ChecklistItem, Enterprise, Finding, Hazard, Region, Review, User
+from .actor import Actor
+from .scope import scope_clause
+from .stats import (
+    GRADE_LABELS, LOCAL_OFFSET_HOURS, LOCAL_TZ, StatsFilter, StatsTable, _industry_filter, _region_filter,
+    dialect_name, region_label, require_stats_reader,
+)
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIME = "text/csv; charset=utf-8"
+FORMATS = ("xlsx", "csv")
+LEDGER_CHUNK = 2000
+
+STATUS_LABELS = {
+    "found": "已登记", "ordered": "已责令整改", "acknowledged": "企业已签收", "reported": "已报告整改",
+    "rejected": "复查未通过", "verified": "复查通过待销号", "closed": "已销号",
+}
+LISTING_LABELS = {"province": "省级", "city": "市级", "county": "县级"}
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    label: str
+    kind: str  # text | int | rate | days | wan | money | date | datetime
+    width: float = 12
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def _col_letter(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(value) -> str:
+    s = value if isinstance(value, str) else str(value)
+    if "&" in s:
+        s = s.replace("&", "&amp;")
+    if "<" in s:
+        s = s.replace("<", "&lt;")
+    if ">" in s:
+        s = s.replace(">", "&gt;")
+    if _ILLEGAL_XML.search(s):
+        s = _ILLEGAL_XML.sub("", s)
+    return s
+
+
+# cellXfs indexes in _STYLES
+_S_TITLE, _S_SUB, _S_HEAD = 1, 2, 3
+_S_KIND = {"text": 0, "int": 4, "rate": 5, "days": 5, "money": 5, "wan": 6, "date": 7, "datetime": 8}
+_S_BOLD_KIND = {"text": 9, "int": 10, "rate": 11, "days": 11, "money": 11, "wan": 12, "date": 7, "datetime": 8}
+
+_STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
+<numFmts count="3"><numFmt numFmtId="164" formatCode="0.0000"/><numFmt numFmtId="165" formatCode="yyyy\\-mm\\-dd"/>\
+<numFmt numFmtId="166" formatCode="yyyy\\-mm\\-dd\\ hh:mm"/></numFmts>
+<fonts count="3"><font><sz val="11"/><name val="宋体"/><family val="2"/><charset val="134"/></font>\
+<font><b/><sz val="11"/><name val="宋体"/><family val="2"/><charset val="134"/></font>\
+<font><b/><sz val="14"/><name val="宋体"/><family val="2"/><charset val="134"/></font></fonts>
+<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>
+<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>
+<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
+<cellXfs count="13">
+<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
+<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1" applyAlignment="1"><alignment horizontal="center"/></xf>
+<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
+<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyAlignment="1"><alignment horizontal="center" vertical="center" wrapText="1"/></xf>
+<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>
+<xf numFmtId="1" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyNumberFormat="1"/>
+<xf numFmtId="2" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyNumberFormat="1"/>
+<xf numFmtId="164" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyNumberFormat="1"/>
+</cellXfs>
+<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
+</styleSheet>"""
+
+_CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">\
+<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>\
+<Default Extension="xml" ContentType="application/xml"/>\
+<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>\
+<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>\
+<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>\
+<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>\
+</Types>"""
+
+_ROOT_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
+<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>\
+<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>\
+</Relationships>"""
+
+_WORKBOOK_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
+<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>\
+<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>\
+</Relationships>"""
+
+
+class _Sink:
+    """A write-only, unseekable file object: zipfile then writes data descriptors."""
+
+    def __init__(self):
+        self.parts: list[bytes] = []
+
+    def write(self, data) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self):
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts.clear()
+        return data
+
+
+def excel_serial(value) -> float | None:
+    """A date or aware datetime as an Excel serial number in Asia/Shanghai (1900 date system)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        local = value.astimezone(LOCAL_TZ).replace(tzinfo=None)
+        delta = local - datetime(1899, 12, 30)
+        return delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
+    return float((value - date(1899, 12, 30)).days)
+
+
+class XlsxStream:
+    """One worksheet: title row, period/region row, bold frozen header, data rows, totals row.
+
+    Values are already typed for their column: numbers (int / Decimal / float),
+    Excel serial numbers for ``date`` / ``datetime`` columns (or date / datetime
+    objects, converted here), str for text; None leaves the cell empty.
+    """
+
+    FLUSH_BYTES = 1 << 20
+
+    def __init__(self, title: str, subtitle: str, columns: list[ExportColumn], sheet_name: str = "Sheet1"):
+        self.title = title
+        self.subtitle = subtitle
+        self.columns = columns
+        self.sheet_name = sheet_name[:31]
+        self.letters = [_col_letter(i) for i in range(len(columns))]
+        self.rownum = 0
+
+    def _cell_xml(self, letter: str, rownum: int, kind: str, style: int, value) -> str:
+        if value is None:
+            return ""
+        if kind == "text":
+            s = f' s="{style}"' if style else ""
+            return f'<c r="{letter}{rownum}" t="inlineStr"{s}><is><t xml:space="preserve">{xml_text(value)}</t></is></c>'
+        if kind in ("date", "datetime") and not isinstance(value, (int, float)):
+            value = excel_serial(value)
+        if isinstance(value, Decimal):
+            value = format(value, "f")
+        return f'<c r="{letter}{rownum}" s="{style}"><v>{value}</v></c>'
+
+    def _row(self, values, bold: bool = False) -> str:
+        self.rownum += 1
+        r = self.rownum
+        styles = _S_BOLD_KIND if bold else _S_KIND
+        cells = [self._cell_xml(letter, r, col.kind, styles[col.kind], v)
+                 for letter, col, v in zip(self.letters, self.columns, values)]
+        return f'<row r="{r}">{"".join(cells)}</row>'
+
+    def _fixed_row(self, text: str, style: int) -> str:
+        self.rownum += 1
+        r = self.rownum
+        return f'<row r="{r}"><c r="A{r}" t="inlineStr" s="{style}"><is><t>{xml_text(text)}</t></is></c></row>'
+
+    def _data_rows(self, rows: list) -> str:
+        """Fast path for plain data rows (no bold)."""
+        out = []
+        plan = list(zip(self.letters, [c.kind for c in self.columns], [_S_KIND[c.kind] for c in self.columns]))
+        r = self.rownum
+        for values in rows:
+            r += 1
+            cells = []
+            append = cells.append
+            for (letter, kind, style), v in zip(plan, values):
+                if v is None:
+                    continue
+                if kind == "text":
+                    if v.__class__ is not str:
+                        v = str(v)
+                    if "&" in v or "<" in v or ">" in v or _ILLEGAL_XML.search(v):
+                        v = xml_text(v)
+                    append(f'<c r="{letter}{r}" t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>')
+                else:
+                    if v.__class__ is Decimal:
+                        v = format(v, "f")
+                    elif kind in ("date", "datetime") and not isinstance(v, (int, float)):
+                        v = excel_serial(v)
+                    append(f'<c r="{letter}{r}" s="{style}"><v>{v}</v></c>')
+            out.append(f'<row r="{r}">{"".join(cells)}</row>')
+        self.rownum = r
+        return "".join(out)
+
+    def generate(self, row_chunks: Iterable[list], totals: "callable | None" = None) -> Iterator[bytes]:
+        """Yield the .xlsx bytes. ``row_chunks`` yields lists of row tuples; ``totals()`` (called after
+        the last chunk) returns the totals row values, or None for no totals row."""
+        sink = _Sink()
+        zf = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        zf.writestr("_rels/.rels", _ROOT_RELS)
+        zf.writestr("docProps/core.xml", self._core_xml())
+        zf.writestr("xl/workbook.xml", self._workbook_xml())
+        zf.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        zf.writestr("xl/styles.xml", _STYLES)
+        yield sink.take()
+        ncols = len(self.columns)
+        last = self.letters[-1]
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            head = [
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">',
+                '<sheetViews><sheetView workbookViewId="0"><pane ySplit="3" topLeftCell="A4" activePane="bottomLeft" '
+                'state="frozen"/><selection pane="bottomLeft" activeCell="A4" sqref="A4"/></sheetView></sheetViews>',
+                '<sheetFormatPr defaultRowHeight="15"/><cols>',
+                "".join(f'<col min="{i + 1}" max="{i + 1}" width="{c.width}" customWidth="1"/>'
+                        for i, c in enumerate(self.columns)),
+                "</cols><sheetData>",
+                self._fixed_row(self.title, _S_TITLE),
+                self._fixed_row(self.subtitle, _S_SUB),
+            ]
+            self.rownum += 1
+            r = self.rownum
+            head.append(f'<row r="{r}" ht="30" customHeight="1">' + "".join(
+                f'<c r="{letter}{r}" t="inlineStr" s="{_S_HEAD}"><is><t>{xml_text(c.label)}</t></is></c>'
+                for letter, c in zip(self.letters, self.columns)) + "</row>")
+            sheet.write("".join(head).encode("utf-8"))
+            pending = 0
+            for chunk in row_chunks:
+                data = self._data_rows(chunk).encode("utf-8")
+                sheet.write(data)
+                pending += len(data)
+                if pending >= self.FLUSH_BYTES:
+                    pending = 0
+                    out = sink.take()
+                    if out:
+                        yield out
+            tail = []
+            if totals is not None:
+                values = totals()
+                if values is not None:
+                    tail.append(self._row(values, bold=True))
+            tail.append("</sheetData>")
+            if ncols > 1:
+                tail.append(f'<mergeCells count="2"><mergeCell ref="A1:{last}1"/><mergeCell ref="A2:{last}2"/>'
+                            "</mergeCells>")
+            tail.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+                        '<pageSetup orientation="landscape" paperSize="9"/></worksheet>')
+            sheet.write("".join(tail).encode("utf-8"))
+        zf.close()
+        yield sink.take()
+
+    def _workbook_xml(self) -> str:
+        return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+                '<workbookPr date1904="0"/><bookViews><workbookView/></bookViews>'
+                f'<sheets><sheet name="{xml_text(self.sheet_name)}" sheetId="1" r:id="rId1"/></sheets>'
+                f'<definedNames><definedName name="_xlnm.Print_Titles" localSheetId="0">'
+                f"'{xml_text(self.sheet_name)}'!$3:$3</definedName></definedNames>"
+                "</workbook>")
+
+    def _core_xml(self) -> str:
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+                'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+                'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+                f"<dc:title>{xml_text(self.title)}</dc:title><dc:creator>inspect_api</dc:creator>"
+                f'<dcterms:created xsi:type="dcterms:W3CDTF">{now}</dcterms:created></cp:coreProperties>')
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def stream_csv(header: list[str], row_chunks: Iterable[list], totals=None) -> Iterator[bytes]:
+    """UTF-8 with BOM, CRLF; one yielded block per chunk of rows."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    yield codecs.BOM_UTF8 + buf.getvalue().encode("utf-8")
+    buf.seek(0)
+    buf.truncate()
+    for chunk in row_chunks:
+        writer.writerows(chunk)
+        yield buf.getvalue().encode("utf-8")
+        buf.seek(0)
+        buf.truncate()
+    if totals is not None:
+        values = totals()
+        if values is not None:
+            writer.writerow(values)
+            yield buf.getvalue().encode("utf-8")
+
+
+# --------------------------------------------------------------------------- statistics tables
+
+
+def period_text(f: StatsFilter) -> str:
+    return f"统计期间: {f.date_from:%Y-%m-%d} 至 {f.date_to:%Y-%m-%d}"
+
+
+def table_subtitle(table: StatsTable) -> str:
+    parts = [period_text(table.filter), f"区划: {table.region_label}"]
+    if table.filter.industry:
+        parts.append(f"行业: {table.filter.industry}")
+    parts.append(f"统计截至: {table.filter.as_of.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}")
+    return "    ".join(parts)
+
+
+def _table_columns(table: StatsTable) -> list[ExportColumn]:
+    cols = [ExportColumn(table.group_label, "text", 14)]
+    for c in table.columns:
+        cols.append(ExportColumn(c.label, c.kind, max(10, min(24, len(c.label) * 1.6))))
+    return cols
+
+
+def _table_row(table: StatsTable, row: dict) -> list:
+    return [row["label"], *[row.get(c.key) for c in table.columns]]
+
+
+def stats_table_export(table: StatsTable, fmt: str) -> Iterator[bytes]:
+    """A statistics table (rows + 合计) as XLSX or CSV."""
+    columns = _table_columns(table)
+    rows = [_table_row(table, r) for r in table.rows]
+    total = _table_row(table, table.total)
+    if fmt == "csv":
+        return stream_csv([c.label for c in columns], [[[csv_safe(v) for v in r] for r in rows]], lambda: total)
+    return XlsxStream(table.title, table_subtitle(table), columns, sheet_name=table.title).generate([rows],
+                                                                                                  lambda: total)
+
+
+# --------------------------------------------------------------------------- hazard ledger (隐患台账)
+
+
+LEDGER_COLUMNS = [
+    ExportColumn("隐患编号", "text", 18), ExportColumn("企业名称", "text", 30),
+    ExportColumn("统一社会信用代码", "text", 21), ExportColumn("县(市、区)", "text", 10),
+    ExportColumn("行业", "text", 8), ExportColumn("检查项目", "text", 36), ExportColumn("隐患描述", "text", 44),
+    ExportColumn("隐患等级", "text", 10), ExportColumn("发现时间", "datetime", 17),
+    ExportColumn("整改期限", "date", 12), ExportColumn("状态", "text", 14), ExportColumn("销号时间", "datetime", 17),
+    ExportColumn("逾期天数", "int", 9), ExportColumn("复查人", "text", 12), ExportColumn("挂牌督办", "text", 10),
+]
+
+
+def _mapped(column, labels: dict):
+    return case(*[(column == k, v) for k, v in labels.items()], else_=column)
+
+
+def _csv_guard(expr):
+    """Prefix ' to text a spreadsheet would read as a formula (done in SQL: the CSV path stays in C)."""
+    first = func.substr(expr, 1, 1)
+    return case((first.in_(_FORMULA_START), literal("'") + expr), else_=expr)
+
+
+def _local_text(column, dialect: str, with_time: bool):
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM-DD HH24:MI" if with_time else "YYYY-MM-DD")
+    return func.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d", column, f"+{LOCAL_OFFSET_HOURS} hours")
+
+
+def _local_serial(column, dialect: str, with_time: bool):
+    """Excel serial number of the Asia/Shanghai wall-clock time (or date); 25569 = 1970-01-01."""
+    if dialect == "postgresql":
+        local = func.timezone("Asia/Shanghai", column)
+        if with_time:
+            return func.extract("epoch", local) / 86400.0 + 25569
+        return cast(local, Date) - cast(literal("1899-12-30"), Date)
+    if with_time:
+        return func.julianday(column, f"+{LOCAL_OFFSET_HOURS} hours") - 2415018.5
+    return func.julianday(func.date(column, f"+{LOCAL_OFFSET_HOURS} hours")) - 2415018.5
+
+
+def _days_overdue(now: datetime, dialect: str):
+    """Calendar days (Asia/Shanghai) from the deadline to the closing day, or to today when open; >= 0."""
+    H = Hazard
+    until = case((H.status == "closed", H.closed_at), else_=literal(now, H.closed_at.type))
+    if dialect == "postgresql":
+        diff = cast(func.timezone("Asia/Shanghai", until), Date) - cast(func.timezone("Asia/Shanghai", H.deadline_at),
+                                                                        Date)
+        return case((H.deadline_at.is_(None), None), else_=func.greatest(diff, 0))
+    diff = cast(func.julianday(func.date(until, f"+{LOCAL_OFFSET_HOURS} hours"))
+                - func.julianday(func.date(H.deadline_at, f"+{LOCAL_OFFSET_HOURS} hours")), Integer)
+    return case((H.deadline_at.is_(None), None), else_=func.max(diff, 0))
+
+
+def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, now: datetime | None = None):
+    """One row per hazard found in the period, in the ledger's column order, typed for ``fmt``."""
+    require_stats_reader(actor)
+    dialect = dialect_name(session)
+    now = now or datetime.now(timezone.utc)
+    H = Hazard
+    county = aliased(Region)
+    reviewer = aliased(User)
+    latest = select(
+        Review.hazard_id.label("hazard_id"), Review.reviewer_id.label("reviewer_id"),
+        func.row_number().over(partition_by=Review.hazard_id,
+                               order_by=(Review.reviewed_at.desc(), Review.id.desc())).label("rn"),
+    ).subquery("latest_review")
+    if fmt == "csv":
+        def when(col, with_time):
+            return _local_text(col, dialect, with_time)
+        guard = _csv_guard
+    else:
+        def when(col, with_time):
+            return _local_serial(col, dialect, with_time)
+
+        def guard(expr):
+            return expr
+    columns = [
+        H.id,
+        guard(Enterprise.name),
+        Enterprise.uscc,
+        func.coalesce(county.name, func.substr(H.region_code, 1, 6)),
+        Enterprise.industry,
+        guard(ChecklistItem.content),
+        guard(H.description),
+        _mapped(H.grade, GRADE_LABELS),
+        when(H.found_at, True),
+        when(H.deadline_at, False),
+        _mapped(H.status, STATUS_LABELS),
+        when(H.closed_at, True),
+        _days_overdue(now, dialect),
+        func.coalesce(reviewer.display_name, reviewer.username),
+        _mapped(H.listing_level, LISTING_LABELS),
+    ]
+    return (
+        select(*columns).select_from(H)
+        .join(Enterprise, Enterprise.id == H.enterprise_id)
+        .outerjoin(county, county.id == func.substr(H.region_code, 1, 6))
+        .outerjoin(Finding, Finding.id == H.finding_id)
+        .outerjoin(ChecklistItem, ChecklistItem.id == Finding.item_id)
+        .outerjoin(latest, and_(latest.c.hazard_id == H.id, latest.c.rn == 1))
+        .outerjoin(reviewer, reviewer.id == latest.c.reviewer_id)
+        .where(H.deleted_at.is_(None), scope_clause(H, actor.user), _region_filter(H.region_code, f),
+               _industry_filter(f), H.found_at >= f.start, H.found_at < f.end)
+        .order_by(H.found_at, H.id)
+    )
+
+
+def ledger_chunks(session: Session, stmt, chunk: int = LEDGER_CHUNK, counter: list | None = None):
+    """Rows in chunks from a server-side cursor (never the whole result in memory)."""
+    conn = session.connection()
+    result = conn.execution_options(yield_per=chunk).execute(stmt)
+    try:
+        for part in result.partitions(chunk):
+            if counter is not None:
+                counter[0] += len(part)
+            yield part
+    finally:
+        result.close()
+
+
+def ledger_export(session: Session, actor: Actor, f: StatsFilter, fmt: str, now: datetime | None = None,
+                  chunk: int = LEDGER_CHUNK) -> Iterator[bytes]:
+    """The hazard ledger as XLSX or CSV, streamed. Lazy: nothing runs before the first chunk is asked for."""
+    require_stats_reader(actor)
+    subtitle = "    ".join([period_text(f) + " (按发现时间)", f"区划: {region_label(session, actor, f)}"]
+                           + ([f"行业: {f.industry}"] if f.industry else [])
+                           + [f"导出时间: {(now or datetime.now(timezone.utc)).astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"])
+
+    def generate():
+        stmt = ledger_statement(session, actor, f, fmt, now)
+        count = [0]
+        chunks = ledger_chunks(session, stmt, chunk, count)
+        if fmt == "csv":
+            yield from stream_csv([c.label for c in LEDGER_COLUMNS], chunks)
+        else:
+            def totals():
+                return ["合计", f"{count[0]} 项隐患"] + [None] * (len(LEDGER_COLUMNS) - 2)
+
+            yield from XlsxStream("隐患排查治理台账", subtitle, LEDGER_COLUMNS, sheet_name="隐患台账").generate(
+                chunks, totals)
+
+    return generate()
