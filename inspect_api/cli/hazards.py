@@ -67,7 +67,6 @@ def register(app) -> None:
                 for h in g["hazards"]:
                     click.echo(f"  {h['id']}  {h['enterprise']}  期限 {h['deadline']}  逾期 {h['days_overdue']} 天  "
                                f"{h['status']}  {h['notice_number'] or '-'}  {h['description'][:40]}")
-        db.session.rollback()
         if fail_if_any and total:
             raise SystemExit(1)
 
