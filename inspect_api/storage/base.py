@@ -50,11 +50,16 @@ class HashingReader:
         self.size = 0
         self._sha = hashlib.sha256()
         self._limit = limit
+        self.source_error: BaseException | None = None
 
     def read(self, n: int = -1) -> bytes:
         if n is None or n < 0:
             n = CHUNK_SIZE
-        data = self._f.read(n)
+        try:
+            data = self._f.read(n)
+        except BaseException as exc:
+            self.source_error = exc
+            raise
         if data:
             self.size += len(data)
             self._sha.update(data)

@@ -43,7 +43,10 @@ class LocalStorage(Storage):
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
             with os.fdopen(fd, "wb") as out:
                 while True:
-                    data = fileobj.read(CHUNK_SIZE)
+                    try:
+                        data = fileobj.read(CHUNK_SIZE)
+                    except BaseException as exc:  # the source failed, not the store: re-raised as is
+                        raise _SourceError() from exc
                     if not data:
                         break
                     out.write(data)
@@ -54,6 +57,8 @@ class LocalStorage(Storage):
             os.replace(tmp, path)
             tmp = None
             _fsync_dir(directory)
+        except _SourceError as exc:
+            raise exc.__cause__ from None
         except OSError as exc:
             raise StorageError(f"could not write {key}") from exc
         finally:
@@ -124,6 +129,10 @@ class LocalStorage(Storage):
         if not os.path.isfile(path):
             raise ObjectMissing(f"no object {key}")
         return path
+
+
+class _SourceError(Exception):
+    """Reading the caller's file object failed (say, a client disconnected)."""
 
 
 def _fsync_dir(directory: str) -> None:

@@ -117,14 +117,17 @@ class S3Storage(Storage):
             self.client.upload_fileobj(reader, self.bucket, full, ExtraArgs=extra or None,
                                        Config=TransferConfig(use_threads=False))
         except Exception as exc:
+            if reader.source_error is not None:  # the source failed, not the store
+                raise reader.source_error from None
             raise StorageError(f"could not write {key}") from exc
         return StoredObject(key, reader.size, reader.sha256)
 
     def open(self, key: str) -> BinaryIO:
         from botocore.exceptions import ClientError
 
+        full = self._key(key)
         try:
-            obj = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            obj = self.client.get_object(Bucket=self.bucket, Key=full)
         except ClientError as exc:
             if self._is_missing(exc):
                 raise ObjectMissing(f"no object {key}") from exc
@@ -134,8 +137,9 @@ class S3Storage(Storage):
         return _Body(obj["Body"], key)
 
     def delete(self, key: str) -> None:
+        full = self._key(key)
         try:
-            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+            self.client.delete_object(Bucket=self.bucket, Key=full)
         except Exception as exc:
             if self._is_missing(exc):
                 return
@@ -144,8 +148,9 @@ class S3Storage(Storage):
     def _head(self, key: str):
         from botocore.exceptions import ClientError
 
+        full = self._key(key)
         try:
-            return self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return self.client.head_object(Bucket=self.bucket, Key=full)
         except ClientError as exc:
             if self._is_missing(exc):
                 return None
@@ -174,8 +179,9 @@ class S3Storage(Storage):
         return sorted(keys)
 
     def url(self, key: str, expires: int) -> str | None:
+        full = self._key(key)
         try:
             return self.client.generate_presigned_url(
-                "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=int(expires))
+                "get_object", Params={"Bucket": self.bucket, "Key": full}, ExpiresIn=int(expires))
         except Exception as exc:
             raise StorageError(f"could not sign a URL for {key}") from exc
