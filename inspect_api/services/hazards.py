@@ -335,7 +335,8 @@ def transition(session: Session, actor: Actor, hazard: Hazard, action: str, **pa
     try:
         session.flush()
     except StaleDataError as exc:  # pragma: no cover - the row lock makes this a last resort
-        raise InvalidTransition("隐患已被他人修改 (concurrent change)", details={"action": action}) from exc
+        raise InvalidTransition("隐患已被他人修改 (concurrent change)",
+                                details={"action": action, "status": from_state, "reason": "concurrent"}) from exc
     if to_state == "closed" and hazard.notice_id:
         _close_notice_if_done(session, actor, hazard.notice_id)
     return hazard
