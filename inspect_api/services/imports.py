@@ -187,7 +187,7 @@ def _xlsx_rows(data: bytes) -> tuple[list[tuple[int, list]], str]:
             values = [getattr(c, "value", None) for c in cells]
             if any(v is not None and str(v).strip() for v in values):
                 rows.append((number, values))
-            if len(rows) > MAX_ROWS + 10:
+            if len(rows) > MAX_ROWS + 10 or counter > 2 * MAX_ROWS:
                 raise ImportFileError(f"行数超过上限 {MAX_ROWS} (too many rows)")
         return rows, ws.title
     finally:

@@ -205,3 +205,33 @@ def test_import_needs_a_file_and_an_admin_or_supervisor(client, world, auth):
     resp = client.post("/api/v1/enterprises/import", data=data, headers=auth.headers("inspector1"),
                        content_type="multipart/form-data")
     assert resp.status_code == 403
+
+
+def _count_selects(db, fn):
+    from sqlalchemy import event
+
+    conn = db.connection()
+    seen = []
+
+    def listener(conn_, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    event.listen(conn, "before_cursor_execute", listener)
+    try:
+        fn()
+    finally:
+        event.remove(conn, "before_cursor_execute", listener)
+    return len(seen)
+
+
+def test_import_queries_do_not_grow_with_the_number_of_rows(db, world):
+    actor = Actor(world["admin"])
+    small = _xlsx([_row(i) for i in range(20)])
+    big = _xlsx([_row(i) for i in range(20, 420)])
+    small_new = _count_selects(db, lambda: (import_enterprises_file(db, actor, small), db.flush()))
+    big_new = _count_selects(db, lambda: (import_enterprises_file(db, actor, big), db.flush()))
+    assert big_new <= small_new <= 4
+    # re-importing (every row matched to an existing enterprise) is batched too
+    big_again = _count_selects(db, lambda: (import_enterprises_file(db, actor, big), db.flush()))
+    assert big_again <= 4
