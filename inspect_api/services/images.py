@@ -254,13 +254,22 @@ def inspect_image(path: str, max_pixels: int, *, derivatives: bool = True) -> Im
         _ensure_heif()
 
     with warnings.catch_warnings():
+        # Pillow warns about corrupt EXIF and the like: not our concern, the values are checked.
+        # A decompression bomb warning is an error: refused before decoding.
+        warnings.simplefilter("ignore")
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            im = Image.open(path, formats=[fmt])
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise _reject("image_too_large", "图片像素过多 (the image has too many pixels)") from exc
-        except Exception as exc:
-            raise _reject("invalid_image", "无法识别的图片 (the image cannot be read)") from exc
+        return _inspect_open(path, fmt, max_pixels, derivatives)
+
+
+def _inspect_open(path: str, fmt: str, max_pixels: int, derivatives: bool) -> ImageInfo:
+    from PIL import Image
+
+    try:
+        im = Image.open(path, formats=[fmt])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _reject("image_too_large", "图片像素过多 (the image has too many pixels)") from exc
+    except Exception as exc:
+        raise _reject("invalid_image", "无法识别的图片 (the image cannot be read)") from exc
     with im:
         w, h = im.size
         if w <= 0 or h <= 0:

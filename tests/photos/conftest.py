@@ -9,6 +9,7 @@ import pytest
 
 from inspect_api.models import Hazard, Inspection, Photo, Rectification
 
+from ..storage.conftest import moto_s3  # noqa: F401  (shared fixture)
 from . import imagegen
 
 TUS = {"Tus-Resumable": "1.0.0"}
