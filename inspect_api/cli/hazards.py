@@ -70,4 +70,26 @@ def register(app) -> None:
         if fail_if_any and total:
             raise SystemExit(1)
 
+    register_close_on_spot(group)
     app.cli.add_command(group)
+
+
+def register_close_on_spot(group) -> None:
+    @group.command("close-on-spot")
+    @click.option("--dry-run", is_flag=True, help="only count")
+    def close_on_spot_command(dry_run):
+        """Close hazards that tablets marked rectified on the spot once a ready photo is there."""
+        from ..services.hazards import close_on_spot_if_ready
+
+        candidates = list(db.session.scalars(select(Hazard).where(
+            Hazard.status == "found", Hazard.rectified_on_spot.is_(True), Hazard.deleted_at.is_(None))
+            .order_by(Hazard.id)))
+        closed = 0
+        for hazard in candidates:
+            if dry_run:
+                continue
+            if close_on_spot_if_ready(db.session, hazard):
+                closed += 1
+        if not dry_run:
+            db.session.commit()
+        click.echo(f"rectified on the spot: {len(candidates)} waiting, {closed} closed")

@@ -144,8 +144,9 @@ def render_notice_pdf(session: Session, notice: Notice, config: DocumentConfig) 
     s = _styles()
     ent = session.get(Enterprise, notice.enterprise_id)
     hazards = [h for h in notice.hazards if h.deleted_at is None]
-    o1 = session.get(User, notice.officer1_id) if notice.officer1_id else None
-    o2 = session.get(User, notice.officer2_id) if notice.officer2_id else None
+    from .notices import notice_officers
+
+    o1, o2 = notice_officers(session, notice)
     bureau, review_body = issuing_bureau(session, notice.bureau_code, config)
     n = len(hazards)
     items = "第1项" if n == 1 else f"第1至第{n}项"

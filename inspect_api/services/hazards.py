@@ -468,6 +468,33 @@ def create_hazard(session: Session, actor: Actor, data: dict) -> Hazard:
     return hazard
 
 
+def close_on_spot_if_ready(session: Session, hazard: Hazard, actor: Actor | None = None) -> bool:
+    """Close a hazard a tablet marked rectified_on_spot, once its evidence is there.
+
+    For hazards that arrive by sync with ``rectified_on_spot`` true: the two officers are the
+    inspection's lead (the actor, unless one is given) and co-inspector; the guard still needs a
+    ready photo of the hazard. Returns True when the hazard was closed; False (nothing changed) when
+    it is not (yet) closable. Safe to call repeatedly (after a push, after a photo becomes ready, or
+    from ``flask hazards close-on-spot``).
+    """
+    if hazard.status != "found" or not hazard.rectified_on_spot or hazard.inspection_id is None:
+        return False
+    inspection = session.get(Inspection, hazard.inspection_id)
+    if inspection is None or not inspection.lead_inspector_id or not inspection.co_inspector_id:
+        return False
+    if actor is None:
+        lead = session.get(User, inspection.lead_inspector_id)
+        actor = Actor(user=lead, ip="system")
+    co_id = inspection.co_inspector_id if actor.id != inspection.co_inspector_id else inspection.lead_inspector_id
+    try:
+        with session.begin_nested():
+            transition(session, actor, hazard, "close_on_spot", co_inspector_id=co_id,
+                       reason="当场整改（平板同步） (rectified on the spot, from the tablet)")
+    except (InvalidTransition, NotFound):
+        return False
+    return True
+
+
 def grade_hazard(session, actor, hazard, grade, major_criterion_code=None, reason=None, **kw) -> Hazard:
     return transition(session, actor, hazard, "grade", grade=grade, major_criterion_code=major_criterion_code,
                       reason=reason, **kw)

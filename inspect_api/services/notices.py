@@ -45,6 +45,20 @@ def check_officers(session: Session, officer1: User | None, officer2_id: str | N
     return officer2
 
 
+def notice_officers(session: Session, notice: Notice) -> tuple[User | None, User | None]:
+    """The two officers of a notice; a notice from a tablet names none, so its inspection's two inspectors."""
+    o1 = session.get(User, notice.officer1_id) if notice.officer1_id else None
+    o2 = session.get(User, notice.officer2_id) if notice.officer2_id else None
+    if (o1 is None or o2 is None) and notice.inspection_id:
+        from ..models import Inspection
+
+        insp = session.get(Inspection, notice.inspection_id)
+        if insp is not None:
+            o1 = o1 or (session.get(User, insp.lead_inspector_id) if insp.lead_inspector_id else None)
+            o2 = o2 or (session.get(User, insp.co_inspector_id) if insp.co_inspector_id else None)
+    return o1, o2
+
+
 def number_notice(session: Session, notice: Notice, default_bureau: str) -> Notice:
     """Give a notice its number (文号) if it has none; sets issued_at if missing. Idempotent."""
     if notice.issued_at is None:
