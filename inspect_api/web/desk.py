@@ -240,11 +240,53 @@ def close_hazard(hazard_id):
     return redirect(url_for(".hazard", hazard_id=h.id))
 
 
-@bp.route("/enterprises/<enterprise_id>")
+@bp.route("/enterprises")
+@login_required(*STAFF)
+def enterprises():
+    actor = current_portal_actor()
+    q = (request.args.get("q") or "").strip()
+    stmt = select(Enterprise).where(scope_clause(Enterprise, actor.user), Enterprise.deleted_at.is_(None))
+    if q:
+        stmt = stmt.where(Enterprise.name.contains(q) | Enterprise.uscc.contains(q))
+    return render_template("desk/enterprises.html", page=paginate(stmt.order_by(Enterprise.name)), q=q)
+
+
+def _enterprise_page(actor, ent, data=None, errors=None, status=200):
+    stmt = hazards_service.hazards_stmt(actor.user, enterprise_id=ent.id)
+    return render_template("desk/enterprise.html", ent=ent, page=paginate(stmt), now=utcnow(),
+                           is_overdue=hazards_service.is_overdue, data=data or {}, errors=errors or {}), status
+
+
+@bp.route("/enterprises/<enterprise_id>", methods=["GET", "POST"])
 @login_required(*STAFF)
 def enterprise(enterprise_id):
     actor = current_portal_actor()
     ent = get_scoped(db.session, Enterprise, enterprise_id, actor.user)
-    stmt = hazards_service.hazards_stmt(actor.user, enterprise_id=ent.id)
-    return render_template("desk/enterprise.html", ent=ent, page=paginate(stmt), now=utcnow(),
-                           is_overdue=hazards_service.is_overdue)
+    if request.method == "GET":
+        return _enterprise_page(actor, ent)
+    if actor.role != "inspector":
+        return _enterprise_page(actor, ent, errors={"_": _("只有执法人员可以登记隐患")}, status=403)
+    shown = {k: request.form.get(k, "") for k in ("description", "location", "grade", "basis")}
+    errors = {}
+    data = {"enterprise_id": ent.id, "description": form_str("description", 4000),
+            "location": form_str("location", 300), "basis": form_str("basis", 2000),
+            "grade": "major" if request.form.get("grade") == "major" else "general"}
+    if not data["description"]:
+        errors["description"] = _("请填写隐患描述")
+    files = [f for f in request.files.getlist("photos") if f and f.filename]
+    if errors:
+        return _enterprise_page(actor, ent, shown, errors, 422)
+    try:
+        h = hazards_service.create_hazard(db.session, actor, data)
+        for f in files:
+            portal_files.ingest_upload(actor, f, "hazards", h.id)
+    except AppError as exc:
+        if exc.status == 404:
+            raise
+        errors = field_errors(exc)
+        if portal_files.is_photo_error(exc):
+            errors["photos"] = service_message(exc.message)
+        errors = errors or {"_": service_message(exc.message)}
+        return _enterprise_page(actor, ent, shown, errors, 422)
+    flash(_("隐患已登记，可下达整改指令书"), "success")
+    return redirect(url_for(".hazard", hazard_id=h.id))

@@ -126,8 +126,7 @@ def report(hazard_id):
         if exc.status == 404:
             raise
         errors = field_errors(exc)
-        if exc.code in ("invalid_image", "image_too_large") or exc.code.startswith("image") \
-                or getattr(exc, "photo_error", False):
+        if portal_files.is_photo_error(exc):
             errors["photos"] = _("照片无法使用：%(reason)s", reason=service_message(exc.message))
         if not errors:
             errors["_"] = service_message(exc.message)

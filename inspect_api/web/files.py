@@ -57,6 +57,14 @@ def ingest_upload(actor, file_storage, owner_table: str, owner_id: str) -> Photo
     )
 
 
+def is_photo_error(exc) -> bool:
+    """The error came from validating or storing an uploaded photo (not from the form's other fields)."""
+    from ..services import photos
+    from ..services.images import ImageRejected
+
+    return isinstance(exc, (ImageRejected, photos.ChecksumMismatch, photos.PhotoTooLarge, photos.InvalidOwner))
+
+
 def _variant_key(photo: Photo, variant: str) -> str:
     from ..services import photos
 

@@ -203,3 +203,45 @@ def test_inspector_of_another_county_gets_404_for_the_review_page(client, world,
     portal_login(client, "inspector3")
     assert client.get(f"/desk/hazards/{hazards[0].id}").status_code == 404
     assert db.get(Notice, notice.id) is not None
+
+
+def test_inspector_records_a_hazard_with_a_photo_and_issues_a_notice_from_the_portal(client, world, db):
+    portal_login(client, "inspector1")
+    page = client.get(f"/desk/enterprises/{world.ent1.id}")
+    assert "登记隐患" in page.get_data(as_text=True)
+    resp = client.post(f"/desk/enterprises/{world.ent1.id}", content_type="multipart/form-data", data={
+        "csrf_token": csrf_from(page.get_data(as_text=True)), "description": "装卸区未设静电接地报警",
+        "location": "装卸站台", "grade": "general", "basis": "GB 50160",
+        "photos": [(io.BytesIO(jpeg_bytes()), "before.jpg")]})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    hazard = db.query(Hazard).filter_by(description="装卸区未设静电接地报警").one()
+    assert db.query(Photo).filter_by(owner_table="hazards", owner_id=hazard.id, status="ready").count() == 1
+    day = (utcnow() + timedelta(days=15)).date().isoformat()
+    resp = post_form(client, f"/desk/hazards/{hazard.id}/notice", {
+        "hazard_ids": [hazard.id], "deadline": day, "officer2_id": world["inspector2"].id},
+        page_url=f"/desk/hazards/{hazard.id}")
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    db.refresh(hazard)
+    assert hazard.status == "ordered" and hazard.notice.number
+    assert hazard.notice.deadline_at > utcnow() + timedelta(days=14)
+    _logout(client)
+    portal_login(client, "enterprise1")
+    assert hazard.notice.number in client.get("/enterprise/").get_data(as_text=True)
+
+
+def test_a_fix_report_with_a_broken_photo_is_refused_and_nothing_is_kept(client, world, db, storage):
+    notice, hazards = seed_notice(db, world, storage, descriptions=["坏照片测试"])
+    db.commit()
+    portal_login(client, "enterprise1")
+    post_form(client, f"/enterprise/notices/{notice.id}/acknowledge", page_url=f"/enterprise/notices/{notice.id}")
+    page = client.get(f"/enterprise/hazards/{hazards[0].id}/report")
+    resp = client.post(f"/enterprise/hazards/{hazards[0].id}/report", content_type="multipart/form-data", data={
+        "csrf_token": csrf_from(page.get_data(as_text=True)), "description": "已整改",
+        "photos": [(io.BytesIO(jpeg_bytes()[:600]), "broken.jpg")]})
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert "照片无法使用" in html and "已整改" in html  # the form keeps what was typed
+    assert db.query(Rectification).filter_by(hazard_id=hazards[0].id).count() == 0
+    h = db.get(Hazard, hazards[0].id)
+    db.refresh(h)
+    assert h.status == "acknowledged"
