@@ -44,7 +44,7 @@ class Sync(MethodView):
             # Runs after the request transaction committed: every query is bounded by the plan's
             # cursor, so a new transaction (snapshot) is as good as the first one.
             try:
-                yield from sync_service.iter_pull(session, actor, plan)
+                yield from sync_service.iter_pull(session, plan)
             finally:
                 session.rollback()
 

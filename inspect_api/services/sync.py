@@ -257,11 +257,27 @@ def touch_device(session: Session, actor: Actor) -> None:
 # ================================================================== PULL
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """What scope_clause needs of a user, copied so the streamed body outlives the request session."""
+
+    id: str
+    role: str
+    region_id: str | None
+    enterprise_id: str | None
+    is_active: bool
+
+    @classmethod
+    def of(cls, user: User) -> "Viewer":
+        return cls(user.id, user.role, user.region_id, user.enterprise_id, user.is_active)
+
+
 @dataclass
 class PullPlan:
     since: int
     upto: int  # the returned timestamp: rows with since < sync_seq <= upto
     has_more: bool
+    viewer: Viewer
     full_tables: set[str] = field(default_factory=set)
     origin: str | None = None
 
@@ -312,7 +328,8 @@ def plan_pull(session: Session, actor: Actor, last_pulled_at, *, schema_version=
             seqs.sort()
             upto, has_more = seqs[limit - 1], True
     touch_device(session, actor)
-    return PullPlan(since=since, upto=upto, has_more=has_more, full_tables=full, origin=origin_key(actor))
+    return PullPlan(since=since, upto=upto, has_more=has_more, viewer=Viewer.of(user), full_tables=full,
+                    origin=origin_key(actor))
 
 
 def _raw(spec: TableSpec, row) -> dict:
@@ -335,9 +352,9 @@ def _select_rows(spec: TableSpec):
     return select(*cols)
 
 
-def iter_pull(session: Session, actor: Actor, plan: PullPlan, *, batch: int = 1000) -> Iterator[str]:
+def iter_pull(session: Session, plan: PullPlan, *, batch: int = 1000) -> Iterator[str]:
     """The pull response as JSON text chunks, table by table, row by row (bounded memory)."""
-    user = actor.user
+    user = plan.viewer
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     yield '{"changes":{'
     for index, spec in enumerate(TABLES.values()):
