@@ -113,6 +113,8 @@ def _guard_order(session, actor, hazard, p):
     notice = p.get("notice")
     if notice is None:
         return "责令整改须有整改指令书 (a notice is required)"
+    if notice.status == "closed":
+        return "指令书已结束，请另行签发 (the notice is closed; issue a new one)"
     if notice.enterprise_id != hazard.enterprise_id:
         return "指令书与隐患不属于同一企业 (notice belongs to another enterprise)"
     if hazard.rectified_on_spot:

@@ -128,18 +128,21 @@ def acknowledge_notice(session: Session, actor: Actor, notice: Notice, reason: s
     if user is not None and user.role != "enterprise":
         raise InvalidTransition("只有企业可以签收 (only the enterprise acknowledges)",
                                 details={"action": "acknowledge", "status": notice.status, "reason": "role"})
-    if notice.status != "issued":
+    waiting = [h for h in notice.hazards if h.status == "ordered" and h.deleted_at is None]
+    # An acknowledged notice can be signed again only for hazards a tablet added to it later.
+    if notice.status == "closed" or (notice.status == "acknowledged" and not waiting):
         raise InvalidTransition(f"指令书状态为 {notice.status}，不能签收 (notice already acknowledged or closed)",
                                 details={"action": "acknowledge", "status": notice.status, "reason": "state"})
     with session.begin_nested():
+        before = notice.status
         notice.status = "acknowledged"
-        notice.acknowledged_at = utcnow()
-        notice.acknowledged_by_id = actor.id
-        record_event(session, actor, "notice.acknowledge", notice, from_state="issued", to_state="acknowledged",
-                     reason=reason)
-        for h in list(notice.hazards):
-            if h.status == "ordered" and h.deleted_at is None:
-                transition(session, actor, h, "acknowledge", reason=reason)
+        if notice.acknowledged_at is None:
+            notice.acknowledged_at = utcnow()
+            notice.acknowledged_by_id = actor.id
+        record_event(session, actor, "notice.acknowledge", notice, from_state=before, to_state="acknowledged",
+                     reason=reason, data={"hazard_ids": [h.id for h in waiting]})
+        for h in waiting:
+            transition(session, actor, h, "acknowledge", reason=reason)
         session.flush()
     return notice
 

@@ -26,7 +26,7 @@ from .actor import Actor
 from .audit import record_event
 from .hazards import InvalidTransition, count_ready_photos, transition
 from .notices import check_officers
-from .numbering import assign_number
+from .numbering import SHANGHAI, assign_number
 from .scope import get_scoped, scope_clause
 
 REVIEW_RESULTS = ("accepted", "rejected")
@@ -47,12 +47,8 @@ def report_rectification(session: Session, actor: Actor, hazard: Hazard, data: d
         if funds < 0:
             raise _field_error("funds", "整改资金不能为负 (funds cannot be negative)")
     completed_on = data.get("completed_on")
-    if completed_on is not None and completed_on > utcnow().date():
-        # allow Asia/Shanghai "today" being one day ahead of UTC
-        from .numbering import SHANGHAI
-
-        if completed_on > utcnow().astimezone(SHANGHAI).date():
-            raise _field_error("completed_on", "完成日期不能晚于今天 (completion date is in the future)")
+    if completed_on is not None and completed_on > utcnow().astimezone(SHANGHAI).date():
+        raise _field_error("completed_on", "完成日期不能晚于今天 (completion date is in the future)")
     allocate_seq(session, 0)
     with session.begin_nested():
         rect = Rectification(

@@ -38,6 +38,20 @@ def test_tablet_notice_to_closure_and_back_to_the_tablet(api, client, auth, db, 
     assert "泵房可燃气体检测仪未校验" in text and "2100年1月1日" in text
 
     assert api.post("enterprise1", f"/notices/{note['id']}/acknowledge")[0] == 200
+    # A hazard the tablet adds to the signed notice later is ordered and can be signed for
+    last2 = pull_ok(client, tab, last)["timestamp"]
+    late = hazard_raw(insp["id"], world.ent1.id, notice_id=note["id"], description="补充：泵房通风不良")
+    assert push(client, tab, changes(hazards={"created": [late]}), last2).status_code == 200
+    assert api.hazard(late["id"])["status"] == "ordered"
+    status, body = api.post("enterprise1", f"/notices/{note['id']}/acknowledge")
+    assert status == 200 and body["status"] == "acknowledged"
+    assert api.hazard(late["id"])["status"] == "acknowledged"
+    assert api.post("enterprise1", f"/notices/{note['id']}/acknowledge")[0] == 409
+    status, rect = api.post("enterprise1", f"/hazards/{late['id']}/rectifications", {"description": "加装风机"})
+    assert status == 201
+    status, review = api.post("inspector1", f"/rectifications/{rect['id']}/review", {
+        "result": "accepted", "onsite_check": "风机运行正常", "co_reviewer_id": world["inspector2"].id})
+    assert status == 201
     status, rect = api.post("enterprise1", f"/hazards/{haz['id']}/rectifications", {"description": "已送检校验"})
     assert status == 201
     status, review = api.post("inspector2", f"/rectifications/{rect['id']}/review", {
