@@ -127,9 +127,21 @@ def test_tus_js_client_sees_the_422_of_a_refused_file(live_server, hazard_id, tm
     assert photo_state(live_server, tok, "JsRefused0000001")["status"] == "rejected"
 
 
-def test_tuspy_uploads_with_sha1_checksums_and_resumes(live_server, hazard_id, big_photo, tmp_path):
+def test_tuspy_uploads_with_sha1_checksums_and_resumes(live_server, hazard_id, big_photo, tmp_path, monkeypatch):
     from tusclient import client as tus_client
     from tusclient.storage.filestorage import FileStorage
+
+    from inspect_api.services import uploads as upload_service
+
+    seen = []
+    real_parse = upload_service.parse_checksum
+
+    def recording_parse(header):
+        parsed = real_parse(header)
+        seen.append(parsed[0] if parsed else None)
+        return parsed
+
+    monkeypatch.setattr(upload_service, "parse_checksum", recording_parse)
 
     path, data = big_photo
     tok = token(live_server)
@@ -153,6 +165,7 @@ def test_tuspy_uploads_with_sha1_checksums_and_resumes(live_server, hazard_id, b
     finally:
         store.close()
     assert second.offset == len(data)
+    assert seen and set(seen) == {"sha1"}  # every chunk carried a sha1 checksum the server checked
     body = photo_state(live_server, tok, "PyResume00000001")
     assert body["status"] == "ready" and body["sha256"] == hashlib.sha256(data).hexdigest()
 

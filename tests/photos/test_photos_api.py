@@ -252,3 +252,36 @@ def test_ingest_photo_file_service_creates_a_ready_record(db, world, owners, sto
     assert photo.status == "ready" and photo.content_type == "image/png"
     assert photo.enterprise_id == owners.hazard.enterprise_id and photo.region_code == "131102"
     assert db.query(Upload).filter_by(photo_id=photo.id).count() == 0
+
+
+def test_with_a_real_s3_server_upload_lands_there_and_the_redirect_serves_it(db, app, client, auth, owners,
+                                                                             tus_for, monkeypatch):
+    import uuid
+
+    import requests
+
+    from ..storage.conftest import real_s3_storage
+
+    s3 = real_s3_storage(f"photos-test-{uuid.uuid4().hex[:10]}/")
+    if s3 is None:
+        pytest.skip("no real S3 server configured (INSPECT_TEST_S3_ENDPOINT…, see .ci/s3-start)")
+    monkeypatch.setitem(app.extensions, "inspect_storage", s3)
+    try:
+        data = imagegen.jpeg_bytes(800, 600, seed=22)
+        make_photo(db, owners.hazard, "hazards", "RealS3Photo00001")
+        db.commit()
+        assert tus_for("inspector1").upload(data, "RealS3Photo00001", chunk=50_000)[1].status_code == 204
+        assert s3.list("uploads-tmp/") == []
+        for variant in ("original", "thumb"):
+            resp = client.get(f"/api/v1/photos/RealS3Photo00001/content?variant={variant}",
+                              headers=auth.headers("inspector1"))
+            assert resp.status_code == 302
+            fetched = requests.get(resp.headers["Location"], timeout=30)
+            assert fetched.status_code == 200
+            if variant == "original":
+                assert fetched.content == data
+            else:
+                assert Image.open(io.BytesIO(fetched.content)).size == (256, 192)
+    finally:
+        for key in s3.list(""):
+            s3.delete(key)
