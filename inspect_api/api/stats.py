@@ -11,6 +11,7 @@ from urllib.parse import quote
 from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from ..extensions import db
 from ..schemas.common import ApiErrorSchema
@@ -59,7 +60,7 @@ def _names(f, zh: str, ascii_name: str):
 @blp.route("/hazards")
 class HazardStats(MethodView):
     @auth_required(*READERS)
-    @blp.arguments(StatsQuerySchema, location="query")
+    @blp.arguments(StatsQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, StatsTableSchema)
     @blp.alt_response(403, schema=ApiErrorSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
@@ -72,7 +73,7 @@ class HazardStats(MethodView):
 @blp.route("/enforcement")
 class EnforcementStats(MethodView):
     @auth_required(*READERS)
-    @blp.arguments(StatsQuerySchema, location="query")
+    @blp.arguments(StatsQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, StatsTableSchema)
     @blp.alt_response(403, schema=ApiErrorSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
@@ -86,7 +87,7 @@ class EnforcementStats(MethodView):
 @blp.route("/hazards/export")
 class HazardStatsExport(MethodView):
     @auth_required(*READERS)
-    @blp.arguments(ExportQuerySchema, location="query")
+    @blp.arguments(ExportQuerySchema, location="query", unknown=RAISE)
     @blp.doc(responses=_FILE_RESPONSE)
     @blp.alt_response(403, schema=ApiErrorSchema)
     def get(self, args):
@@ -100,7 +101,7 @@ class HazardStatsExport(MethodView):
 @blp.route("/enforcement/export")
 class EnforcementStatsExport(MethodView):
     @auth_required(*READERS)
-    @blp.arguments(ExportQuerySchema, location="query")
+    @blp.arguments(ExportQuerySchema, location="query", unknown=RAISE)
     @blp.doc(responses=_FILE_RESPONSE)
     @blp.alt_response(403, schema=ApiErrorSchema)
     def get(self, args):
@@ -114,7 +115,7 @@ class EnforcementStatsExport(MethodView):
 @blp.route("/ledger/export")
 class HazardLedgerExport(MethodView):
     @auth_required(*READERS)
-    @blp.arguments(ExportQuerySchema, location="query")
+    @blp.arguments(ExportQuerySchema, location="query", unknown=RAISE)
     @blp.doc(responses=_FILE_RESPONSE)
     @blp.alt_response(403, schema=ApiErrorSchema)
     def get(self, args):
