@@ -80,6 +80,7 @@ def init_portal(app: Flask, babel) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if is_portal_path(request.path) and response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
+            response.vary.add("Accept-Language")
         return response
 
     from . import filters

@@ -93,6 +93,11 @@ def logout():
     return redirect(url_for("portal.login"))
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    return redirect(url_for("portal.static", filename="favicon.svg"), code=301)
+
+
 @bp.route("/")
 @login_required
 def index():

@@ -158,6 +158,16 @@ def test_static_pages_have_no_inline_script_or_style(client, world):
         assert "onclick" not in html and "onsubmit" not in html, url
         for script in html.split("<script")[1:]:
             assert script.lstrip().startswith("src="), url
+        # no asset from another host (no CDN)
+        import re
+
+        for ref in re.findall(r'(?:src|href)="([^"]+)"', html):
+            assert not ref.startswith(("http:", "https:", "//")), (url, ref)
+
+
+def test_portal_pages_vary_on_language(client, world):
+    resp = client.get("/login")
+    assert "Accept-Language" in resp.headers.get("Vary", "")
 
 
 _ = _db  # keep the import for fixtures that use the shared session

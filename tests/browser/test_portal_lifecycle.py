@@ -245,3 +245,36 @@ def test_a_fix_report_with_a_broken_photo_is_refused_and_nothing_is_kept(client,
     h = db.get(Hazard, hazards[0].id)
     db.refresh(h)
     assert h.status == "acknowledged"
+
+
+def test_major_hazard_needs_the_five_point_plan_before_a_fix_is_reported(client, world, db, storage):
+    notice, hazards = seed_notice(db, world, storage, descriptions=["液化烃储罐无紧急切断"], grade="major")
+    db.commit()
+    portal_login(client, "enterprise1")
+    post_form(client, f"/enterprise/notices/{notice.id}/acknowledge", page_url=f"/enterprise/notices/{notice.id}")
+    html = client.get(f"/enterprise/notices/{notice.id}").get_data(as_text=True)
+    assert "先提交治理方案（五落实）" in html
+    resp = post_form(client, f"/enterprise/hazards/{hazards[0].id}/plan", {"responsibility": "设备部 李工"})
+    assert resp.status_code == 422 and "此项为必填" in resp.get_data(as_text=True)
+    resp = post_form(client, f"/enterprise/hazards/{hazards[0].id}/plan", {
+        "responsibility": "设备部 李工", "measures": "加装紧急切断阀", "funds": "150000",
+        "time_limit": (utcnow() + timedelta(days=30)).date().isoformat(), "contingency": "停用储罐，专人值守"})
+    assert resp.status_code == 302
+    h = db.get(Hazard, hazards[0].id)
+    db.refresh(h)
+    assert h.plan.is_complete and str(h.plan.funds) == "150000.00"
+    assert _report(client, h.id).status_code == 302
+    db.refresh(h)
+    assert h.status == "reported"
+
+
+def test_deadlines_show_in_beijing_time(client, world, db, storage):
+    from datetime import datetime, timezone
+
+    notice, hazards = seed_notice(db, world, storage, descriptions=["时区测试隐患"])
+    notice.deadline_at = datetime(2030, 1, 1, 16, 30, tzinfo=timezone.utc)  # 2030-01-02 00:30 in Shanghai
+    db.commit()
+    portal_login(client, "enterprise1")
+    html = client.get(f"/enterprise/notices/{notice.id}").get_data(as_text=True)
+    assert "2030-01-02 00:30" in html
+    assert "2030-01-01 16:30" not in html
