@@ -319,11 +319,11 @@ def plan_pull(session: Session, actor: Actor, last_pulled_at, *, schema_version=
             stmt = select(model.sync_seq).where(_pull_filter(spec, user), _range(model, lo, hi))
             if lo == 0:
                 stmt = stmt.where(model.deleted_at.is_(None))
-            seqs.extend(session.scalars(stmt.order_by(model.sync_seq).limit(limit)))
+            seqs.extend(session.scalars(stmt.order_by(model.sync_seq).limit(limit + 1)))
         if since:
             seqs.extend(session.scalars(
                 select(SyncTombstone.seq).where(SyncTombstone.seq > since, SyncTombstone.seq <= hi)
-                .order_by(SyncTombstone.seq).limit(limit)))
+                .order_by(SyncTombstone.seq).limit(limit + 1)))
         if len(seqs) > limit:
             seqs.sort()
             upto, has_more = seqs[limit - 1], True
