@@ -503,7 +503,8 @@ def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, n
 def ledger_chunks(session: Session, stmt, chunk: int = LEDGER_CHUNK, counter: list | None = None):
     """Rows in chunks from a server-side cursor (never the whole result in memory)."""
     conn = session.connection()
-    result = conn.execution_options(yield_per=chunk).execute(stmt)
+    # statement-level option: Connection.execution_options() would change the shared connection in place
+    result = conn.execute(stmt, execution_options={"yield_per": chunk})
     try:
         for part in result.partitions(chunk):
             if counter is not None:
