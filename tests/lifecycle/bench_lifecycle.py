@@ -1,6 +1,8 @@
 """Rough figures: notice PDF rendering and transitions per second. Run: python -m tests.lifecycle.bench_lifecycle
 (BENCH_DB=postgresql://… for PostgreSQL; default a fresh SQLite file)."""
-import tempfile, time, os
+import os
+import tempfile
+import time
 from datetime import timedelta
 from inspect_api import create_app
 from inspect_api.extensions import db
@@ -12,14 +14,17 @@ from inspect_api.services import documents, notices
 from inspect_api.services.hazards import transition
 
 url = os.environ.get("BENCH_DB") or "sqlite:///" + tempfile.mkdtemp() + "/b.sqlite3"
-app = create_app({"TESTING": True, "DATABASE_URL": url, "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1})
+app = create_app({"TESTING": True, "DATABASE_URL": url, "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
+                  "ARGON2_PARALLELISM": 1})
 with app.app_context():
     db.drop_all(); db.create_all(); db.session.execute(text("INSERT INTO sync_state (id, seq) VALUES (1, 0)"))
     w = factories.build_world(db.session); db.session.commit()
     insp = helpers.inspection(db.session, w)
-    hs = [helpers.hazard(db.session, w, inspection=insp, description=f"隐患描述第{i}项：储罐区可燃气体报警器失效，未接入DCS") for i in range(10)]
+    hs = [helpers.hazard(db.session, w, inspection=insp, description=f"隐患描述第{i}项：储罐区可燃气体报警器失效，未接入DCS")
+          for i in range(10)]
     a = helpers.actor(w["inspector1"])
-    n = notices.issue_notice(db.session, a, {"hazard_ids": [h.id for h in hs], "deadline_at": utcnow() + timedelta(days=9), "officer2_id": w["inspector2"].id}, "131100")
+    n = notices.issue_notice(db.session, a, {"hazard_ids": [h.id for h in hs], "deadline_at": utcnow() + timedelta(days=9),
+                                             "officer2_id": w["inspector2"].id}, "131100")
     db.session.commit()
     cfg = documents.DocumentConfig.from_mapping(app.config)
     documents.render_notice_pdf(db.session, n, cfg)

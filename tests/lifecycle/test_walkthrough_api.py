@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from inspect_api.models import AuditEvent, Notice, utcnow
+import pytest
+
+from inspect_api.models import Notice, utcnow
 from inspect_api.services.numbering import year_of
 
 from . import helpers
@@ -242,3 +244,41 @@ def test_deadline_can_be_reissued_by_an_inspector_and_lists_follow_it(api, world
     status, body = api.post("inspector1", f"/hazards/{hz['id']}/deadline", {"deadline_at": iso(days_from_now(30))})
     assert status == 200
     assert api.get("supervisor", "/hazards", {"overdue": "true"})[1] == []
+
+
+CLOSED_ENDPOINTS = [
+    ("grade", lambda ids: (f"/hazards/{ids['hazard']}/grade", {"grade": "major"})),
+    ("deadline", lambda ids: (f"/hazards/{ids['hazard']}/deadline", {"deadline_at": iso(days_from_now(3))})),
+    ("close-on-spot", lambda ids: (f"/hazards/{ids['hazard']}/close-on-spot", {"co_inspector_id": ids["co"]})),
+    ("listing", lambda ids: (f"/hazards/{ids['hazard']}/listing", {})),
+    ("close", lambda ids: (f"/hazards/{ids['hazard']}/close", {})),
+    ("acknowledge", lambda ids: (f"/notices/{ids['notice']}/acknowledge", {})),
+    ("report", lambda ids: (f"/hazards/{ids['hazard']}/rectifications", {"description": "再次整改"})),
+    ("review", lambda ids: (f"/rectifications/{ids['rect']}/review", {
+        "result": "accepted", "onsite_check": "复核", "co_reviewer_id": ids["co"]})),
+]
+
+
+@pytest.fixture()
+def closed_hazard(api, db, world, inspection):
+    hz = api.new_hazard(inspection, description="已销号的隐患")
+    notice = api.issue([hz["id"]])
+    api.post("enterprise1", f"/notices/{notice['id']}/acknowledge")
+    rect = api.post("enterprise1", f"/hazards/{hz['id']}/rectifications", {"description": "已整改"})[1]
+    status, _ = api.post("inspector1", f"/rectifications/{rect['id']}/review", {
+        "result": "accepted", "onsite_check": "合格", "co_reviewer_id": world["inspector2"].id})
+    assert status == 201 and api.hazard(hz["id"])["status"] == "closed"
+    return {"hazard": hz["id"], "notice": notice["id"], "rect": rect["id"], "co": world["inspector2"].id}
+
+
+@pytest.mark.parametrize("username", ["admin", "supervisor", "supervisor_taocheng", "inspector1", "enterprise1"])
+@pytest.mark.parametrize("name,endpoint", CLOSED_ENDPOINTS, ids=[n for n, _ in CLOSED_ENDPOINTS])
+def test_every_step_on_a_closed_hazard_is_refused_for_every_role(api, closed_hazard, username, name, endpoint):
+    path, payload = endpoint(closed_hazard)
+    before = api.events(closed_hazard["hazard"])
+    version = api.row(closed_hazard["hazard"]).version
+    status, body = api.post(username, path, payload)
+    assert status == 409 and body["code"] == "invalid_transition", (status, body)
+    assert api.events(closed_hazard["hazard"]) == before
+    row = api.row(closed_hazard["hazard"])
+    assert row.status == "closed" and row.version == version
