@@ -27,7 +27,7 @@ blp = Blueprint("hazards", __name__, url_prefix="/api/v1/hazards",
 REFUSALS = {
     404: "not_found: outside your scope",
     409: "invalid_transition: wrong state, role or failed guard (details.action/status/reason)",
-    412: "precondition_failed: stale version",
+    412: "precondition_failed: stale version (body `version` or If-Match)",
 }
 
 
@@ -37,13 +37,35 @@ def _refusals(fn):
     return fn
 
 
+def etag(hazard) -> dict:
+    return {"ETag": f'"{hazard.version}"'}
+
+
+def _if_match_version() -> int | None:
+    """The version named by an If-Match header ("3" or W/"3"), if any."""
+    from flask import request
+
+    from ..errors import PreconditionFailed
+
+    raw = request.headers.get("If-Match")
+    if not raw or raw.strip() == "*":
+        return None
+    value = raw.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise PreconditionFailed("If-Match 须为隐患版本号 (If-Match must be the hazard's ETag)")
+    return int(value)
+
+
 def _step(hazard_id, action, data, **params):
     actor = current_actor()
     hazard = hazard_service.get_hazard(db.session, actor.user, hazard_id)
     version = data.pop("version", None)
+    if version is None:
+        version = _if_match_version()
     reason = data.pop("reason", None)
-    return hazard_service.transition(db.session, actor, hazard, action, reason=reason, expected_version=version,
-                                     **{**data, **params})
+    hazard = hazard_service.transition(db.session, actor, hazard, action, reason=reason, expected_version=version,
+                                       **{**data, **params})
+    return hazard, etag(hazard)
 
 
 @blp.route("")
@@ -74,8 +96,9 @@ class HazardById(MethodView):
     @blp.response(200, HazardSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
     def get(self, hazard_id):
-        """One hazard."""
-        return hazard_service.get_hazard(db.session, current_actor().user, hazard_id)
+        """One hazard; its ETag is its version (send it back as If-Match, or `version`, on a step)."""
+        hazard = hazard_service.get_hazard(db.session, current_actor().user, hazard_id)
+        return hazard, etag(hazard)
 
 
 @blp.route("/<hazard_id>/history")

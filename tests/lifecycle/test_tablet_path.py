@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from inspect_api.models import Hazard
+from inspect_api.models import Device, Hazard
 
 from ..sync.helpers import changes, hazard_raw, inspection_raw, notice_raw, pull_ok, push
 from . import helpers
@@ -28,6 +28,10 @@ def test_tablet_notice_to_closure_and_back_to_the_tablet(api, client, auth, db, 
                                      hazards={"created": [haz]}), last)
     assert resp.status_code == 200, resp.get_json()
     assert api.hazard(haz["id"])["status"] == "ordered"
+    status, history = api.get("inspector1", f"/hazards/{haz['id']}/history")
+    order = [e for e in history if e["action"] == "hazard.order"]
+    device = db.query(Device).filter_by(client_device_id="tablet-lifecycle").one()
+    assert len(order) == 1 and order[0]["device_id"] == device.id and order[0]["actor_username"] == "inspector1"
     status, notice = api.get("enterprise1", f"/notices/{note['id']}")
     assert status == 200 and notice["number"].startswith("（桃城）应急责改〔")
 

@@ -202,6 +202,20 @@ def test_a_stale_version_is_refused_with_412_and_changes_nothing(api, world, ins
     assert api.hazard(hz["id"])["grade"] == "major"
 
 
+def test_etag_and_if_match_guard_a_step(api, world, inspection):
+    hz = api.new_hazard(inspection)
+    resp = api.client.get(f"/api/v1/hazards/{hz['id']}", headers=api.h("inspector1"))
+    tag = resp.headers["ETag"]
+    assert tag == '"1"'
+    stale_after = api.client.post(f"/api/v1/hazards/{hz['id']}/grade", json={"grade": "major"},
+                                  headers={**api.h("inspector1"), "If-Match": tag})
+    assert stale_after.status_code == 200 and stale_after.headers["ETag"] == '"2"'
+    refused = api.client.post(f"/api/v1/hazards/{hz['id']}/grade", json={"grade": "general"},
+                              headers={**api.h("inspector1"), "If-Match": tag})
+    assert refused.status_code == 412 and refused.get_json()["code"] == "precondition_failed"
+    assert api.hazard(hz["id"])["grade"] == "major"
+
+
 def test_refused_transition_through_the_api_leaves_no_trace(api, db, world, inspection):
     hz = api.new_hazard(inspection)
     seq = api.row(hz["id"]).sync_seq
