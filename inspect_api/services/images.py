@@ -36,10 +36,11 @@ _HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b
 # Signatures of other formats that must not hide inside an image (polyglots): PDF
 # (read anywhere in the first KiB by most readers, we look everywhere), HTML/SVG/script
 # that a browser might sniff, PHP. Each is long enough that compressed pixel data
-# practically never contains it by chance. Matched case-insensitively.
-_POLYGLOT_MARKERS = (b"%pdf-", b"<script", b"<html", b"<svg", b"<iframe", b"<object", b"<embed", b"<body",
-                     b"<?php", b"<!doctype")
-_SCAN_WINDOW = 4 * 1024 * 1024
+# practically never contains it by chance. Tags are matched case-insensitively.
+_POLYGLOT_TAGS = (b"<script", b"<html", b"<svg", b"<iframe", b"<object", b"<embed", b"<body", b"<?php",
+                  b"<!doctype")
+# Candidates first (one fast regex pass over the mapped file), then the tag check on each
+_TAG_START = re.compile(rb"<[sShHiIoObBeE?!]")
 _ZIP_EOCD = b"PK\x05\x06"
 
 
@@ -114,10 +115,12 @@ def _check_polyglot(path: str, fmt: str) -> None:
 
 
 def _has_marker(mm, size: int) -> bool:
-    overlap = max(len(m) for m in _POLYGLOT_MARKERS)
-    for start in range(0, size, _SCAN_WINDOW):
-        window = mm[start:start + _SCAN_WINDOW + overlap].lower()
-        if any(window.find(m) != -1 for m in _POLYGLOT_MARKERS):
+    if mm.find(b"%PDF-") != -1:
+        return True
+    for match in _TAG_START.finditer(mm):
+        start = match.start()
+        head = mm[start:start + 9].lower()
+        if any(head.startswith(tag) for tag in _POLYGLOT_TAGS):
             return True
     return False
 
