@@ -72,6 +72,7 @@ def user_new():
         try:
             user = users_service.create_user(db.session, actor, data)
         except AppError as exc:
+            db.session.rollback()  # nothing half-done is committed
             errors = field_errors(exc) or {"_": service_message(exc.message)}
         else:
             flash(_("已创建用户 %(name)s，首次登录须修改密码", name=user.username), "success")
@@ -103,6 +104,7 @@ def user_edit(user_id):
     try:
         users_service.update_user(db.session, actor, user, data)
     except AppError as exc:
+        db.session.rollback()  # nothing half-done is committed
         errors = field_errors(exc) or {"_": service_message(exc.message)}
         return render_template("admin/user_form.html", user=user, data={**current, **data}, errors=errors,
                                **_choices()), 422
@@ -196,6 +198,7 @@ def enterprise_import():
     try:
         report = imports_service.import_enterprises_file(db.session, actor, data, filename, dry_run=dry_run)
     except AppError as exc:
+        db.session.rollback()  # nothing half-done is committed
         return render_template("admin/enterprise_import.html", report=None,
                                error=service_message(exc.message)), 422
     return render_template("admin/enterprise_import.html", report=report, error=None, filename=filename)
@@ -222,6 +225,7 @@ def checklists():
                     db.session, actor, data, filename, code=form_str("code", 60), title=form_str("title", 200),
                     publish=request.form.get("publish") == "1")
             except AppError as exc:
+                db.session.rollback()  # nothing half-done is committed
                 error, status = service_message(exc.message), 422
             else:
                 if report.failed:
@@ -252,6 +256,7 @@ def checklist_publish(template_id):
     try:
         checklist_service.publish_template(db.session, actor, tpl)
     except AppError as exc:
+        db.session.rollback()  # nothing half-done is committed
         if exc.status == 404:
             raise
         flash(service_message(exc.message), "error")
@@ -270,6 +275,7 @@ def checklist_new_version(template_id):
     try:
         copy = checklist_service.new_version(db.session, actor, tpl)
     except AppError as exc:
+        db.session.rollback()  # nothing half-done is committed
         if exc.status == 404:
             raise
         flash(service_message(exc.message), "error")

@@ -94,6 +94,7 @@ def review(rect_id):
         try:
             rect_service.review_rectification(db.session, actor, rect, data, current_app.config["BUREAU_CODE"])
         except AppError as exc:
+            db.session.rollback()  # nothing half-done is committed
             if exc.status == 404:
                 raise
             errors = field_errors(exc)
@@ -182,6 +183,7 @@ def deadline(hazard_id):
     try:
         hazards_service.set_deadline(db.session, actor, h, when, reason=form_str("reason", 500))
     except AppError as exc:
+        db.session.rollback()  # nothing half-done is committed
         return _hazard_error(actor, h, exc, "deadline")
     flash(_("整改期限已改为 %(day)s", day=day.isoformat()), "success")
     return redirect(url_for(".hazard", hazard_id=h.id))
@@ -209,6 +211,7 @@ def issue_notice(hazard_id):
     try:
         notice = notices_service.issue_notice(db.session, actor, data, current_app.config["BUREAU_CODE"])
     except AppError as exc:
+        db.session.rollback()  # nothing half-done is committed
         return _hazard_error(actor, h, exc, "notice")
     flash(_("已签发整改指令书 %(number)s", number=notice.number or ""), "success")
     return redirect(url_for(".hazard", hazard_id=h.id))
@@ -222,6 +225,7 @@ def list_hazard(hazard_id):
     try:
         hazards_service.list_hazard(db.session, actor, h, reason=form_str("reason", 500))
     except AppError as exc:
+        db.session.rollback()  # nothing half-done is committed
         return _hazard_error(actor, h, exc, "listing")
     flash(_("已挂牌督办"), "success")
     return redirect(url_for(".hazard", hazard_id=h.id))
@@ -235,6 +239,7 @@ def close_hazard(hazard_id):
     try:
         hazards_service.close_hazard(db.session, actor, h, reason=form_str("reason", 500))
     except AppError as exc:
+        db.session.rollback()  # nothing half-done is committed
         return _hazard_error(actor, h, exc, "close")
     flash(_("重大隐患已销号"), "success")
     return redirect(url_for(".hazard", hazard_id=h.id))
@@ -281,6 +286,7 @@ def enterprise(enterprise_id):
         for f in files:
             portal_files.ingest_upload(actor, f, "hazards", h.id)
     except AppError as exc:
+        db.session.rollback()  # nothing half-done is committed
         if exc.status == 404:
             raise
         errors = field_errors(exc)

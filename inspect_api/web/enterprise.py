@@ -71,6 +71,7 @@ def acknowledge(notice_id):
     try:
         notices_service.acknowledge_notice(db.session, actor, n)
     except AppError as exc:
+        db.session.rollback()  # nothing half-done is committed
         if exc.status == 404:
             raise
         flash(service_message(exc.message), "error")
@@ -123,6 +124,7 @@ def report(hazard_id):
         for f in files:
             portal_files.ingest_upload(actor, f, "rectifications", rect.id)
     except AppError as exc:
+        db.session.rollback()  # nothing half-done is committed
         if exc.status == 404:
             raise
         errors = field_errors(exc)
@@ -174,6 +176,7 @@ def plan(hazard_id):
         try:
             hazards_service.submit_plan(db.session, actor, hazard, data)
         except AppError as exc:
+            db.session.rollback()  # nothing half-done is committed
             if exc.status == 404:
                 raise
             errors = field_errors(exc) or {"_": service_message(exc.message)}

@@ -51,6 +51,9 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["dt"] = fmt_datetime
     app.jinja_env.filters["d"] = fmt_date
     app.jinja_env.filters["money"] = fmt_money
+    from .common import service_message
+
+    app.jinja_env.filters["svc"] = service_message
     register_labels(app)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions

@@ -10,6 +10,7 @@ import functools
 import hashlib
 
 from flask import g, redirect, request, session, url_for
+from flask_babel import gettext
 
 from ..errors import Forbidden
 from ..extensions import db
@@ -74,7 +75,7 @@ def login_required(*roles: str):
                     "portal.change_password", "portal.logout"):
                 return redirect(url_for("portal.change_password"))
             if roles and user.role not in roles:
-                raise Forbidden("您无权访问此页面")
+                raise Forbidden(gettext("您无权访问此页面"))
             return fn(*args, **kwargs)
 
         wrapper._portal_roles = roles  # noqa: SLF001
