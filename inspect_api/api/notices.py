@@ -41,7 +41,8 @@ class Notices(MethodView):
     def get(self, args, pagination_parameters):
         """Notices in the caller's scope (an enterprise: its own), newest first, with their hazards."""
         stmt = notice_service.notices_stmt(current_actor().user, **args).options(
-            selectinload(Notice.hazards).selectinload(Hazard.enterprise), selectinload(Notice.enterprise),
+            selectinload(Notice.hazards).selectinload(Hazard.enterprise),
+            selectinload(Notice.hazards).selectinload(Hazard.plan), selectinload(Notice.enterprise),
             selectinload(Notice.officer1), selectinload(Notice.officer2))
         return paginate(stmt, pagination_parameters)
 

@@ -40,7 +40,9 @@ TRANSITIONS (action — from → to — roles — guard):
                    挂牌督办: params level (optional; must equal the supervisor's jurisdiction
                    level: province / city / county); guard: major grade, not yet listed
     close          verified → closed                    supervisor
-                   销号 of a major hazard: guard: major, listed, complete remediation plan
+                   销号 of a major hazard: guard: major, listed, complete remediation plan, and
+                   the supervisor's level at or above the listing level (a county supervisor
+                   cannot close a city-listed hazard)
 
 Every action also takes ``reason`` (kept in the audit event) and ``expected_version``
 (compare-and-set: a stale version answers 412). Admins take no part in the
@@ -77,6 +79,7 @@ OPEN_STATUSES = ("found", "ordered", "acknowledged", "reported", "rejected", "ve
 ALL_STATUSES = OPEN_STATUSES + ("closed",)
 MAJOR_CRITERIA = tuple(f"HC2017-{n:02d}" for n in range(1, 21))
 LEVEL_BY_REGION_LEVEL = {1: "province", 2: "city", 3: "county"}
+LEVEL_RANK = {"county": 1, "city": 2, "province": 3}
 
 
 class InvalidTransition(Conflict):
@@ -242,6 +245,9 @@ def _guard_close(session, actor, hazard, p):
         return "一般隐患经复查合格即销号 (general hazards close on accepted review)"
     if not hazard.listing_level:
         return "重大隐患须先挂牌督办 (a major hazard must be listed before closure)"
+    own = supervisor_level(actor.user) if actor.user is not None else None
+    if actor.user is not None and LEVEL_RANK.get(own, 0) < LEVEL_RANK[hazard.listing_level]:
+        return "须由挂牌督办级别或更高级别的负责人销号 (closure needs a supervisor at the listing level or above)"
     if not (hazard.plan and hazard.plan.is_complete):
         return "重大隐患须有完整的治理方案 (a complete remediation plan is required)"
     return None

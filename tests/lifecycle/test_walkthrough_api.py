@@ -193,6 +193,26 @@ def test_major_hazard_needs_plan_listing_and_supervisor_closure(api, db, world, 
                                     "hazard.accept", "hazard.close"]
 
 
+def test_a_city_listed_major_hazard_is_closed_by_the_city_not_the_county(api, db, world, inspection):
+    hz = api.new_hazard(inspection, description="涉及重点监管危险化工工艺的装置未实现自动化控制")
+    assert api.post("inspector1", f"/hazards/{hz['id']}/grade", {"grade": "major",
+                                                                 "major_criterion_code": "HC2017-04"})[0] == 200
+    status, listed = api.post("supervisor", f"/hazards/{hz['id']}/listing", {})
+    assert status == 200 and listed["listing_level"] == "city"
+    plan = {"responsibility": "总经理负责", "measures": "增设DCS与SIS", "funds": "800000",
+            "time_limit": days_from_now(90).date().isoformat(), "contingency": "限产运行，专人监护"}
+    assert api.put("enterprise1", f"/hazards/{hz['id']}/plan", plan)[0] == 200
+    notice = api.issue([hz["id"]], deadline=days_from_now(90))
+    api.post("enterprise1", f"/notices/{notice['id']}/acknowledge")
+    rect = api.post("enterprise1", f"/hazards/{hz['id']}/rectifications", {"description": "DCS/SIS已投用"})[1]
+    assert api.post("inspector1", f"/rectifications/{rect['id']}/review", {
+        "result": "accepted", "onsite_check": "联锁测试正常", "co_reviewer_id": world["inspector2"].id})[0] == 201
+    status, body = api.post("supervisor_taocheng", f"/hazards/{hz['id']}/close", {})
+    assert status == 409 and body["details"]["reason"] == "guard" and api.hazard(hz["id"])["status"] == "verified"
+    status, body = api.post("supervisor", f"/hazards/{hz['id']}/close", {})
+    assert status == 200 and body["status"] == "closed" and body["closed_by_id"] == world["supervisor"].id
+
+
 def test_a_stale_version_is_refused_with_412_and_changes_nothing(api, world, inspection):
     hz = api.new_hazard(inspection)
     status, body = api.post("inspector1", f"/hazards/{hz['id']}/grade", {"grade": "major", "version": hz["version"]})
