@@ -73,7 +73,7 @@ from ..models import Hazard, Inspection, Notice, Photo, User, allocate_seq, utcn
 from ..models.hazards import HAZARD_GRADES
 from .actor import Actor
 from .audit import record_event
-from .scope import scope_clause
+from .scope import region_in_scope, scope_clause
 
 OPEN_STATUSES = ("found", "ordered", "acknowledged", "reported", "rejected", "verified")
 ALL_STATUSES = OPEN_STATUSES + ("closed",)
@@ -170,8 +170,9 @@ def _guard_close_on_spot(session, actor, hazard, p):
     if hazard.grade == "major":
         return "重大隐患不能当场整改销号 (a major hazard cannot be closed on the spot)"
     co = _co_inspector(session, p)
-    if co is None or co.role != "inspector" or not co.is_active or not (co.certificate_no or "").strip():
-        return "须有第二名持执法证的执法人员 (a second inspector with a certificate is required)"
+    if (co is None or co.role != "inspector" or not co.is_active or not (co.certificate_no or "").strip()
+            or not region_in_scope(co, hazard.region_code)):
+        return "须有第二名本辖区持执法证的执法人员 (a second inspector of this jurisdiction with a certificate)"
     if actor.user is not None and (co.id == actor.user.id or co.certificate_no == actor.user.certificate_no):
         return "两名执法人员必须不同 (the two officers must be different people)"
     if actor.user is not None and not (actor.user.certificate_no or "").strip():

@@ -122,6 +122,9 @@ def test_hazard_fixed_on_the_spot_is_closed_by_two_inspectors_with_a_photo(api, 
                             {"co_inspector_id": world["inspector1"].id})
     assert status == 409 and "不同" in body["message"], "the second officer must be another person"
     status, body = api.post("inspector1", f"/hazards/{hz['id']}/close-on-spot",
+                            {"co_inspector_id": world["inspector3"].id})
+    assert status == 409, "the second officer must have jurisdiction here"
+    status, body = api.post("inspector1", f"/hazards/{hz['id']}/close-on-spot",
                             {"co_inspector_id": world["inspector2"].id, "reason": "当场清理完毕"})
     assert status == 200, body
     assert body["status"] == "closed" and body["rectified_on_spot"] is True and body["closed_at"]
