@@ -264,6 +264,9 @@ HAZARD_COLUMNS = [
     Column("major_found", "排查重大事故隐患(项)", "int"),
     Column("major_closed", "其中:已整改销号(项)", "int"),
     Column("major_rate", "重大隐患整改率(%)", "rate"),
+    Column("hazards_found", "排查隐患合计(项)", "int"),
+    Column("hazards_closed", "其中:已整改销号合计(项)", "int"),
+    Column("closure_rate", "隐患整改率(%)", "rate"),
     Column("major_planned", "列入治理计划的重大事故隐患(项)", "int"),
     Column("major_plan_complete", "其中:达到“五到位”要求的(项)", "int"),
     Column("major_listed", "挂牌督办的重大事故隐患(项)", "int"),
@@ -506,6 +509,9 @@ def hazard_statistics(session: Session, actor: Actor, f: StatsFilter) -> StatsTa
         row["coverage_rate"] = rate(row["enterprises_inspected"], row["enterprises_due"])
         row["general_rate"] = rate(row["general_rectified"], row["general_found"])
         row["major_rate"] = rate(row["major_closed"], row["major_found"])
+        row["hazards_found"] = row["general_found"] + row["major_found"]
+        row["hazards_closed"] = row["general_rectified"] + row["major_closed"]
+        row["closure_rate"] = rate(row["hazards_closed"], row["hazards_found"])
         row["funds_wan"] = to_wan(row["funds_yuan"])
         row["funds_yuan"] = Decimal(row["funds_yuan"]).quantize(Decimal("0.01"))
 

@@ -66,6 +66,7 @@ def test_hazard_figures_by_county_match_the_hand_count(db, data):
     assert (tc["general_found"], tc["general_rectified"], tc["general_rate"]) == (4, 2, D("50.00"))
     assert (tc["major_found"], tc["major_closed"], tc["major_rate"]) == (1, 1, D("100.00"))
     assert (tc["major_planned"], tc["major_plan_complete"]) == (1, 1)
+    assert (tc["hazards_found"], tc["hazards_closed"], tc["closure_rate"]) == (5, 3, D("60.00"))
     assert (tc["major_listed"], tc["listed_province"], tc["listed_city"], tc["listed_county"]) == (1, 0, 1, 0)
     # funds: h1 1500.00 + h2 1200.25 (its rejected 800 not) + h12 3000.00 (its rejected 400 not) + h4 plan 50000.00
     assert tc["funds_yuan"] == D("55700.25") and tc["funds_wan"] == D("5.5700")
@@ -82,6 +83,7 @@ def test_hazard_figures_by_county_match_the_hand_count(db, data):
     assert (sz["general_found"], sz["general_rectified"], sz["general_rate"]) == (2, 1, D("50.00"))  # h6 h7 / h6
     assert (sz["major_found"], sz["major_closed"], sz["major_rate"]) == (2, 0, D("0.00"))  # h5 h11
     assert (sz["major_planned"], sz["major_plan_complete"]) == (1, 0)  # h5's contingency is blank
+    assert (sz["hazards_found"], sz["hazards_closed"], sz["closure_rate"]) == (4, 1, D("25.00"))
     assert (sz["major_listed"], sz["listed_province"], sz["listed_city"], sz["listed_county"]) == (2, 1, 0, 1)
     assert sz["funds_yuan"] == D("120000.50") and sz["funds_wan"] == D("12.0001")  # 12.00005 rounds half-up
     assert (sz["unrectified"], sz["overdue"]) == (3, 2)  # h5 h7 h11 / h5 h7 (h11 has no deadline)
@@ -99,6 +101,7 @@ def test_hazard_figures_by_county_match_the_hand_count(db, data):
     assert (total["general_found"], total["general_rectified"], total["general_rate"]) == (6, 3, D("50.00"))
     assert (total["major_found"], total["major_closed"], total["major_rate"]) == (3, 1, D("33.33"))
     assert (total["major_planned"], total["major_plan_complete"], total["major_listed"]) == (2, 1, 3)
+    assert (total["hazards_found"], total["hazards_closed"], total["closure_rate"]) == (9, 4, D("44.44"))
     assert (total["listed_province"], total["listed_city"], total["listed_county"]) == (1, 1, 1)
     assert total["funds_yuan"] == D("175700.75") and total["funds_wan"] == D("17.5701")
     assert (total["unrectified"], total["overdue"]) == (5, 3)

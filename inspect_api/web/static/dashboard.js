@@ -144,7 +144,8 @@
         countyRates(data.hazards_by_county);
         enforcement(data.enforcement_by_county);
         lists(data);
-        statusEl.textContent = "统计截至 " + data.hazards_by_county.as_of.replace("T", " ").slice(0, 16) + " (UTC)";
+        var asOf = new Date(data.hazards_by_county.as_of);
+        statusEl.textContent = "统计截至 " + asOf.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }) + "（北京时间）";
         root.setAttribute("data-ready", "1");
       })
       .catch(function (err) {
