@@ -63,7 +63,9 @@ def current_seq(session: Session) -> int:
 
 @event.listens_for(Session, "before_flush")
 def _assign_sync_seq(session, flush_context, instances):
-    changed = [o for o in session.new if isinstance(o, SyncMixin)]
+    new = [o for o in session.new if isinstance(o, SyncMixin)]
+    new_ids = {id(o) for o in new}  # session.new is rebuilt on every access: O(n) each
+    changed = list(new)
     changed += [o for o in session.dirty if isinstance(o, SyncMixin) and session.is_modified(o)]
     for obj in session.deleted:
         if isinstance(obj, SyncMixin) and not getattr(obj, "__allow_hard_delete__", False):
@@ -72,13 +74,13 @@ def _assign_sync_seq(session, flush_context, instances):
             )
     if not changed:
         return
-    exits = [t for t in (_scope_exit(o) for o in changed if o not in session.new) if t is not None]
+    exits = [t for t in (_scope_exit(o) for o in changed if id(o) not in new_ids) if t is not None]
     total = len(changed) + len(exits)
     last = allocate_seq(session, total)
     first = last - total + 1
     for offset, obj in enumerate(changed):
         obj.sync_seq = first + offset
-        if obj in session.new and obj.created_seq is None:
+        if id(obj) in new_ids and obj.created_seq is None:
             obj.created_seq = obj.sync_seq
     for offset, tomb in enumerate(exits, start=len(changed)):
         tomb.seq = first + offset
