@@ -55,8 +55,11 @@ def test_notice_pdf_has_unit_problems_deadline_basis_remedies_and_both_officers(
     ]
     for fragment in expected:
         assert fragment in text, fragment
-    # pypdf reads the same Chinese text
+    # pypdf reads the same Chinese text, set in the CID font (a Latin font would give tofu boxes)
     assert "衡水示例化工有限公司" in squash(reader.pages[0].extract_text())
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    faces = {(fonts[k].get_object()["/BaseFont"], fonts[k].get_object().get("/Encoding")) for k in fonts}
+    assert any("STSong-Light" in str(base) and "UniGB-UCS2-H" in str(enc) for base, enc in faces), faces
 
 
 def test_notice_pdf_of_the_city_bureau_names_the_configured_bodies(app, db, world):
