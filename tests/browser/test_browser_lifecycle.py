@@ -126,6 +126,7 @@ def test_enterprise_and_inspector_take_a_notice_from_receipt_to_closure(browser,
     ent.goto(f"/enterprise/notices/{live.ids['notice']}")
     body = ent.content()
     assert "复查不合格" in body and "防渗层未按要求施工，请重新整改" in body
+    assert fits_width(ent)
     screens.shot(ent, "enterprise-rejected")
     _report_fix(ent, screens, photo_file, "防渗层已重新施工")
     sign_out(ent)
@@ -139,10 +140,12 @@ def test_enterprise_and_inspector_take_a_notice_from_receipt_to_closure(browser,
     ent.click("a:has-text('已销号隐患')")
     ent.wait_for_load_state("networkidle")
     assert "储罐区防火堤破损" in ent.content() and "已销号" in ent.content()
+    assert fits_width(ent)
     screens.shot(ent, "enterprise-history")
     ent.click("a:has-text('储罐区防火堤破损')")
     ent.wait_for_load_state("networkidle")
     assert "经复查，整改符合要求" in ent.content()
+    assert fits_width(ent)
     with ent.expect_download() as dl:
         ent.click("a:has-text('下载整改复查意见书（PDF）')")
     assert dl.value.suggested_filename.endswith(".pdf")
