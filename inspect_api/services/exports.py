@@ -516,14 +516,17 @@ def ledger_chunks(session: Session, stmt, chunk: int = LEDGER_CHUNK, counter: li
 
 def ledger_export(session: Session, actor: Actor, f: StatsFilter, fmt: str, now: datetime | None = None,
                   chunk: int = LEDGER_CHUNK) -> Iterator[bytes]:
-    """The hazard ledger as XLSX or CSV, streamed. Lazy: nothing runs before the first chunk is asked for."""
+    """The hazard ledger as XLSX or CSV, streamed. The query runs when the first chunk is asked for."""
     require_stats_reader(actor)
     subtitle = "    ".join([period_text(f) + " (按发现时间)", f"区划: {region_label(session, actor, f)}"]
                            + ([f"行业: {f.industry}"] if f.industry else [])
                            + [f"导出时间: {(now or datetime.now(timezone.utc)).astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"])
 
+    # Built now, run later: the statement captures the caller's scope while the request's objects are
+    # loaded; the generator runs after the request transaction ended (and the ORM session was removed).
+    stmt = ledger_statement(session, actor, f, fmt, now)
+
     def generate():
-        stmt = ledger_statement(session, actor, f, fmt, now)
         count = [0]
         chunks = ledger_chunks(session, stmt, chunk, count)
         if fmt == "csv":
