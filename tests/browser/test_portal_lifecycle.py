@@ -278,3 +278,49 @@ def test_deadlines_show_in_beijing_time(client, world, db, storage):
     html = client.get(f"/enterprise/notices/{notice.id}").get_data(as_text=True)
     assert "2030-01-02 00:30" in html
     assert "2030-01-01 16:30" not in html
+
+
+def test_supervisor_closes_a_verified_major_hazard_and_a_county_supervisor_cannot(client, world, db, storage):
+    from inspect_api.models import RemediationPlan
+    from inspect_api.services import hazards as hazards_service
+    from inspect_api.services.actor import Actor
+
+    notice, hazards = seed_notice(db, world, storage, descriptions=["重大隐患：可燃气体报警器失效"], grade="major")
+    h = hazards[0]
+    db.add(RemediationPlan(hazard_id=h.id, responsibility="设备部", measures="更换报警器", funds=20000,
+                           time_limit=(utcnow() + timedelta(days=20)).date(), contingency="人工巡检"))
+    db.flush()
+    hazards_service.list_hazard(db, Actor(world["supervisor"]), h)
+    db.commit()
+    portal_login(client, "enterprise1")
+    post_form(client, f"/enterprise/notices/{notice.id}/acknowledge", page_url=f"/enterprise/notices/{notice.id}")
+    assert _report(client, h.id).status_code == 302
+    rect = db.query(Rectification).filter_by(hazard_id=h.id).one()
+    _logout(client)
+    portal_login(client, "inspector1")
+    html = client.get(f"/desk/rectifications/{rect.id}").get_data(as_text=True)
+    assert "合格（重大隐患由监管人员销号）" in html
+    assert post_form(client, f"/desk/rectifications/{rect.id}", {
+        "result": "accepted", "co_reviewer_id": world["inspector2"].id}).status_code == 302
+    db.refresh(h)
+    assert h.status == "verified"
+    _logout(client)
+
+    portal_login(client, "supervisor_taocheng")  # county level: below the city listing
+    resp = post_form(client, f"/desk/hazards/{h.id}/close", {"reason": "销号"}, page_url=f"/desk/hazards/{h.id}")
+    assert resp.status_code == 422
+    assert "须由挂牌督办级别或更高级别的负责人销号" in resp.get_data(as_text=True)
+    db.refresh(h)
+    assert h.status == "verified"
+    _logout(client)
+
+    portal_login(client, "supervisor")
+    page = client.get(f"/desk/hazards/{h.id}").get_data(as_text=True)
+    assert "重大隐患销号" in page
+    resp = post_form(client, f"/desk/hazards/{h.id}/close", {"reason": "经核查治理完成"},
+                     page_url=f"/desk/hazards/{h.id}")
+    assert resp.status_code == 302
+    db.refresh(h)
+    assert h.status == "closed"
+    db.refresh(notice)
+    assert notice.status == "closed"
