@@ -42,10 +42,11 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
-from sqlalchemy import and_, bindparam, false, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, false, insert, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from ..errors import AppError, Forbidden, ValidationError
@@ -110,11 +111,7 @@ class TableSpec:
     cols: tuple[Col, ...]
     writable: bool = False
 
-    @property
-    def wire_cols(self) -> tuple[Col, ...]:
-        return self.cols
-
-    @property
+    @cached_property
     def push_cols(self) -> tuple[Col, ...]:
         return tuple(c for c in self.cols if c.writable)
 
@@ -280,6 +277,7 @@ class PullPlan:
     viewer: Viewer
     full_tables: set[str] = field(default_factory=set)
     origin: str | None = None
+    active: set[str] | None = None  # tables with any change in the range (None: all)
 
 
 def _pull_filter(spec: TableSpec, user: User):
@@ -328,8 +326,27 @@ def plan_pull(session: Session, actor: Actor, last_pulled_at, *, schema_version=
             seqs.sort()
             upto, has_more = seqs[limit - 1], True
     touch_device(session, actor)
+    active = _active_tables(session, since, upto) | full if since else None
     return PullPlan(since=since, upto=upto, has_more=has_more, viewer=Viewer.of(user), full_tables=full,
-                    origin=origin_key(actor))
+                    origin=origin_key(actor), active=active)
+
+
+def _active_tables(session: Session, since: int, hi: int) -> set[str]:
+    """Which tables changed at all in (since, hi]: one round trip of index probes, so an
+    incremental pull queries only those (scope is applied later)."""
+    if hi <= since:
+        return set()
+    probes = []
+    for spec in TABLES.values():
+        model = spec.model
+        probes.append(select(literal(spec.name).label("t")).where(
+            exists().where(model.sync_seq > since, model.sync_seq <= hi)))
+    probes.append(select(SyncTombstone.table_name.label("t")).where(
+        SyncTombstone.seq > since, SyncTombstone.seq <= hi).distinct())
+    active = set(session.scalars(union_all(*probes)))
+    if "checklist_templates" in active:
+        active.add("checklist_items")
+    return active
 
 
 def _raw(spec: TableSpec, row) -> dict:
@@ -380,6 +397,9 @@ def iter_pull(session: Session, plan: PullPlan, *, batch: int = 1000) -> Iterato
                          (model.sync_origin == plan.origin) if plan.origin else false())
             groups = (("created", and_(live, is_new)), ("updated", and_(live, is_old)))
         yield ("," if index else "") + dumps(spec.name) + ":{"
+        if plan.active is not None and spec.name not in plan.active:
+            yield '"created":[],"updated":[],"deleted":[]}'
+            continue
         exits = _exit_candidates(session, user, spec, since, hi) if since else set()
         for gi, (label, cond) in enumerate(groups):
             yield ("," if gi else "") + dumps(label) + ":["
@@ -1067,7 +1087,8 @@ def _write(ctx: _Ctx) -> None:
         from .audit import _jsonable
 
         for r in audit_rows:
-            r["data"] = _jsonable(r["data"])
+            if r["data"]:
+                r["data"] = _jsonable(r["data"])
         s.execute(insert(AuditEvent.__table__), audit_rows)
 
 
