@@ -44,9 +44,10 @@ def _counts(db):
             current_seq(db))
 
 
-def test_1000_row_xlsx_with_10_broken_rows_imports_990_and_a_second_import_changes_nothing(db, world):
+def test_1000_row_xlsx_with_10_broken_rows_imports_990_and_a_second_import_changes_nothing(client, db, world, auth):
     rows = [_row(i) for i in range(1000)]
     broken = {}  # spreadsheet row number (header = 1) -> what is wrong
+
     def brk(index, what, fn):
         fn(rows[index])
         broken[index + 2] = what
@@ -61,15 +62,20 @@ def test_1000_row_xlsx_with_10_broken_rows_imports_990_and_a_second_import_chang
     brk(789, "short uscc", lambda r: r.__setitem__(0, "91131102ABC"))
     brk(998, "scale", lambda r: r.__setitem__(5, "巨型"))
     data = _xlsx(rows)
-    actor = Actor(world["admin"])
+    h = auth.headers("admin")
     before = _counts(db)
 
-    report = import_enterprises_file(db, actor, data, "企业名录.xlsx")
-    db.flush()
-    assert (report.created, report.updated, report.unchanged, report.failed) == (990, 0, 0, 10)
-    assert report.format == "xlsx" and report.header_row == 1 and report.total_rows == 1000
-    assert sorted(e["row"] for e in report.errors) == sorted(broken)
-    reasons = {e["row"]: e["reason"] for e in report.errors}
+    def upload():
+        resp = client.post("/api/v1/enterprises/import", data={"file": (io.BytesIO(data), "企业名录.xlsx")},
+                           headers=h, content_type="multipart/form-data")
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()
+
+    report = upload()
+    assert (report["created"], report["updated"], report["unchanged"], report["failed"]) == (990, 0, 0, 10)
+    assert report["format"] == "xlsx" and report["header_row"] == 1 and report["total_rows"] == 1000
+    assert sorted(e["row"] for e in report["errors"]) == sorted(broken)
+    reasons = {e["row"]: e["reason"] for e in report["errors"]}
     assert "校验位" in reasons[5]
     assert "企业名称不能为空" in reasons[52]
     assert "火星区" in reasons[122]
@@ -87,11 +93,13 @@ def test_1000_row_xlsx_with_10_broken_rows_imports_990_and_a_second_import_chang
     assert ent.hazardous_processes == ["氯化工艺", "加氢工艺"]
 
     after_first = _counts(db)
-    again = import_enterprises_file(db, actor, data, "企业名录.xlsx")
-    db.flush()
-    assert (again.created, again.updated, again.unchanged, again.failed) == (0, 0, 990, 10)
-    assert sorted(e["row"] for e in again.errors) == sorted(broken)
+    updated_at = db.scalar(select(func.max(Enterprise.updated_at)))
+    again = upload()
+    assert (again["created"], again["updated"], again["unchanged"], again["failed"]) == (0, 0, 990, 10)
+    assert sorted(e["row"] for e in again["errors"]) == sorted(broken)
+    # no new rows, no audit events, no sync cursor taken, no row touched
     assert _counts(db) == after_first
+    assert db.scalar(select(func.max(Enterprise.updated_at))) == updated_at
 
 
 def test_a_changed_row_updates_only_that_enterprise_with_one_audit_event(db, world):

@@ -196,3 +196,14 @@ def test_supervisor_of_another_county_gets_404_on_update(client, world, auth, db
     resp = client.patch(f"/api/v1/enterprises/{world.ent1.id}", json={"risk_color": "red"},
                         headers={**h, "If-Match": '"x"'})
     assert resp.status_code == 404
+
+
+def test_changing_the_credit_code_to_another_enterprises_code_is_409(client, world, auth):
+    h = auth.headers("admin")
+    etag = _get_with_etag(client, h, world.ent1.id)
+    url = f"/api/v1/enterprises/{world.ent1.id}"
+    resp = client.patch(url, json={"uscc": world.ent2.uscc}, headers={**h, "If-Match": etag})
+    assert resp.status_code == 409 and resp.get_json()["code"] == "uscc_taken"
+    new_code = make_uscc("131102", 4242)
+    resp = client.patch(url, json={"uscc": new_code.lower()}, headers={**h, "If-Match": etag})
+    assert resp.status_code == 200 and resp.get_json()["uscc"] == new_code
