@@ -5,7 +5,6 @@ from flask import Response, current_app, redirect, request, send_file, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..errors import ValidationError
 from ..extensions import db
 from ..schemas.common import ApiErrorSchema
 from ..schemas.photos import (
@@ -108,5 +107,3 @@ def _ext(mimetype: str | None) -> str:
     return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}.get(mimetype or "",
                                                                                                    "bin")
 
-
-__all__ = ["blp", "ValidationError"]

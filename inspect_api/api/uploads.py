@@ -19,7 +19,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.http import http_date
 
-from ..errors import AppError
 from ..extensions import db
 from ..schemas.common import ApiErrorSchema
 from ..services import uploads as upload_service
@@ -233,5 +232,3 @@ class UploadById(MethodView):
         upload_service.terminate_upload(db.session, get_storage(), current_actor(), upload_id)
         return _empty(204)
 
-
-__all__ = ["blp", "AppError"]

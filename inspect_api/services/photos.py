@@ -15,6 +15,7 @@ the sync service after it applies a record; ``uploads.finish_upload`` calls
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -26,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import AppError, Conflict, NotFound, ValidationError
-from ..models import Finding, Hazard, Inspection, Photo, Rectification, Upload, User, new_id, utcnow
+from ..models import Finding, Hazard, Inspection, Photo, Rectification, Upload, User, new_id
 from ..models.photos import PHOTO_OWNER_TABLES
 from ..models.sync import allocate_seq
 from .actor import Actor
@@ -130,8 +131,6 @@ def store_photo_file(storage, path: str, limits: UploadLimits, expected_sha256: 
         if stored.sha256 != sha256:  # the store did not keep what we read
             storage.delete(key)
             raise ChecksumMismatch("存储后的文件校验和不符 (the stored bytes differ from the upload)")
-    import io
-
     for variant, data in (("preview", info.preview), ("thumb", info.thumb)):
         dkey = derived_key(sha256, variant)
         if not storage.exists(dkey):
@@ -324,5 +323,5 @@ def photo_variants(photo: Photo) -> list[str]:
 __all__ = [
     "UploadLimits", "ChecksumMismatch", "PhotoAlreadyStored", "PhotoTooLarge", "InvalidOwner", "ImageRejected",
     "store_photo_file", "apply_result", "attach_synced_photo", "create_photo", "get_photo", "ingest_photo_file",
-    "original_key", "derived_key", "variant_key", "reject_photo", "utcnow",
+    "original_key", "derived_key", "variant_key", "reject_photo",
 ]

@@ -45,11 +45,10 @@ def check_key(key: str) -> str:
 class HashingReader:
     """Wraps a readable file object; counts and hashes (sha256) what is read through it."""
 
-    def __init__(self, fileobj: BinaryIO, limit: int | None = None):
+    def __init__(self, fileobj: BinaryIO):
         self._f = fileobj
         self.size = 0
         self._sha = hashlib.sha256()
-        self._limit = limit
         self.source_error: BaseException | None = None
 
     def read(self, n: int = -1) -> bytes:
