@@ -44,6 +44,8 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv; charset=utf-8"
 FORMATS = ("xlsx", "csv")
 LEDGER_CHUNK = 2000
+# Excel holds 1,048,576 rows per sheet: title, period, header and totals take four
+EXCEL_MAX_DATA_ROWS = 1_048_576 - 4
 
 STATUS_LABELS = {
     "found": "已登记", "ordered": "已责令整改", "acknowledged": "企业已签收", "reported": "已报告整改",
@@ -446,7 +448,8 @@ def _days_overdue(now: datetime, dialect: str):
     return case((H.deadline_at.is_(None), None), else_=func.max(diff, 0))
 
 
-def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, now: datetime | None = None):
+def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, now: datetime | None = None,
+                     limit: int | None = None):
     """One row per hazard found in the period, in the ledger's column order, typed for ``fmt``."""
     require_stats_reader(actor)
     dialect = dialect_name(session)
@@ -486,7 +489,7 @@ def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, n
         func.coalesce(reviewer.display_name, reviewer.username),
         _mapped(H.listing_level, LISTING_LABELS),
     ]
-    return (
+    stmt = (
         select(*columns).select_from(H)
         .join(Enterprise, Enterprise.id == H.enterprise_id)
         .outerjoin(county, county.id == func.substr(H.region_code, 1, 6))
@@ -498,6 +501,7 @@ def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, n
                _industry_filter(f), H.found_at >= f.start, H.found_at < f.end)
         .order_by(H.found_at, H.id)
     )
+    return stmt.limit(limit) if limit is not None else stmt
 
 
 def ledger_chunks(session: Session, stmt, chunk: int = LEDGER_CHUNK, counter: list | None = None):
@@ -515,7 +519,7 @@ def ledger_chunks(session: Session, stmt, chunk: int = LEDGER_CHUNK, counter: li
 
 
 def ledger_export(session: Session, actor: Actor, f: StatsFilter, fmt: str, now: datetime | None = None,
-                  chunk: int = LEDGER_CHUNK) -> Iterator[bytes]:
+                  chunk: int = LEDGER_CHUNK, limit: int | None = None) -> Iterator[bytes]:
     """The hazard ledger as XLSX or CSV, streamed. The query runs when the first chunk is asked for."""
     require_stats_reader(actor)
     subtitle = "    ".join([period_text(f) + " (按发现时间)", f"区划: {region_label(session, actor, f)}"]
@@ -524,7 +528,9 @@ def ledger_export(session: Session, actor: Actor, f: StatsFilter, fmt: str, now:
 
     # Built now, run later: the statement captures the caller's scope while the request's objects are
     # loaded; the generator runs after the request transaction ended (and the ORM session was removed).
-    stmt = ledger_statement(session, actor, f, fmt, now)
+    if fmt == "xlsx":
+        limit = min(limit, EXCEL_MAX_DATA_ROWS) if limit is not None else EXCEL_MAX_DATA_ROWS
+    stmt = ledger_statement(session, actor, f, fmt, now, limit)
 
     def generate():
         count = [0]
@@ -533,7 +539,10 @@ def ledger_export(session: Session, actor: Actor, f: StatsFilter, fmt: str, now:
             yield from stream_csv([c.label for c in LEDGER_COLUMNS], chunks)
         else:
             def totals():
-                return ["合计", f"{count[0]} 项隐患"] + [None] * (len(LEDGER_COLUMNS) - 2)
+                note = f"{count[0]} 项隐患"
+                if count[0] >= EXCEL_MAX_DATA_ROWS:
+                    note += "（已达 Excel 单表行数上限，可能未全部导出：请缩小期间或导出 CSV）"
+                return ["合计", note] + [None] * (len(LEDGER_COLUMNS) - 2)
 
             yield from XlsxStream("隐患排查治理台账", subtitle, LEDGER_COLUMNS, sheet_name="隐患台账").generate(
                 chunks, totals)
