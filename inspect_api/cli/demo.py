@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+
 import click
 from flask import current_app
 
@@ -8,6 +10,12 @@ from ..services.actor import Actor
 from ..services.demo import seed_demo
 
 ROLE_ZH = {"admin": "管理员", "supervisor": "监管人员", "inspector": "执法人员", "enterprise": "企业用户"}
+
+
+def _pad(text: str, width: int) -> str:
+    """ljust by display width (CJK characters take two columns)."""
+    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(1, width - shown)
 
 
 def register(app) -> None:
@@ -23,13 +31,17 @@ def register(app) -> None:
         for code, action in report.checklists.items():
             click.echo(f"checklist    {code}: {action}")
         click.echo("")
-        click.echo(f"{'username':22s} {'role':12s} {'region':8s} {'certificate':13s} enterprise")
+        click.echo(_pad("username", 22) + _pad("role", 22) + _pad("region", 9) + _pad("certificate", 14)
+                   + "enterprise")
         for row in report.user_table:
             role = f"{row['role']} {ROLE_ZH.get(row['role'], '')}"
-            click.echo(f"{row['username']:22s} {role:12s} {row['region_code'] or '-':8s} "
-                       f"{row['certificate_no'] or '-':13s} {row['enterprise'] or '-'}"
+            click.echo(_pad(row["username"], 22) + _pad(role, 22) + _pad(row["region_code"] or "-", 9)
+                       + _pad(row["certificate_no"] or "-", 14) + (row["enterprise"] or "-")
                        + ("" if row["state"] == "created" else "   (already existed: password unchanged)"))
         click.echo("")
-        click.echo(f"demo password for new users: {password}   (set INSPECT_DEMO_PASSWORD to change it)")
+        if report.users.created:
+            click.echo(f"demo password: {password}   (set INSPECT_DEMO_PASSWORD to change it)")
+        else:
+            click.echo("no new users: existing users keep their passwords")
         if not report.changed:
             click.echo("nothing changed: the demo data was already loaded")
