@@ -109,7 +109,7 @@ def test_pushed_records_are_stored_with_scope_from_their_parents(client, world, 
 
 
 def test_pull_after_push_echoes_own_records_as_updated_and_others_see_them_created(
-        client, world, checklist, tab1, tab2):
+        client, auth, world, checklist, tab1, tab2):
     last1 = pull_ok(client, tab1)["timestamp"]
     last2 = pull_ok(client, tab2)["timestamp"]
     insp = inspection_raw(world.ent1.id, checklist["tmpl"].id)
@@ -122,14 +122,8 @@ def test_pull_after_push_echoes_own_records_as_updated_and_others_see_them_creat
     assert row["started_at"] == 1764547200000 and row["latitude"] == 37.73 and row["status"] == "draft"
     assert row["template_id"] == checklist["tmpl"].id and row["lead_inspector_id"] is None
     # and nothing in the other county
-    other = pull_ok(client, client.application and _headers(client, "inspector3"), last2)
+    other = pull_ok(client, auth.headers("inspector3"), last2)
     assert ids(other, "inspections", "created") == set()
-
-
-def _headers(client, username):
-    from ..conftest import Auth
-
-    return Auth(client).headers(username)
 
 
 def test_push_replayed_three_times_leaves_the_same_state(client, world, db, checklist, tab1):
@@ -436,3 +430,66 @@ def test_bad_schema_version_and_migration_are_422(client, world, tab1):
     assert pull(client, tab1, schema_version=0).status_code == 422
     assert pull(client, tab1, 5, migration="{nope").status_code == 422
     assert pull(client, tab1, 5, migration=json.dumps({"from": 3})).status_code == 422
+
+
+def test_photos_take_their_scope_from_the_owner_and_foreign_owners_are_rejected(client, auth, world, db, tab1):
+    from inspect_api.models import Photo
+
+    t3 = auth.headers("inspector3", device_id="tablet-3")
+    last3 = pull_ok(client, t3)["timestamp"]
+    foreign = inspection_raw(world.ent_shenzhou.id)
+    assert push(client, t3, changes(inspections={"created": [foreign]}), last3).status_code == 200
+    last = pull_ok(client, tab1)["timestamp"]
+    insp = inspection_raw(world.ent1.id)
+    haz = hazard_raw(insp["id"], world.ent1.id)
+    sha = "ab" * 32
+    ok = {"id": "PhotoOk000000001", "owner_table": "hazards", "owner_id": haz["id"], "sha256": sha.upper(),
+          "taken_at": 1764547200000, "latitude": 37.7, "longitude": 115.6, "status": "ready"}
+    alien = {**ok, "id": "PhotoBad00000001", "owner_table": "inspections", "owner_id": foreign["id"]}
+    bad_table = {**ok, "id": "PhotoBad00000002", "owner_table": "users"}
+    resp = push(client, tab1, changes(inspections={"created": [insp]}, hazards={"created": [haz]},
+                                      photos={"created": [ok, alien, bad_table]}), last)
+    assert resp.status_code == 200
+    assert set(resp.get_json()["experimentalRejectedIds"]["photos"]) == {alien["id"], bad_table["id"]}
+    photo = db.get(Photo, ok["id"])
+    assert (photo.enterprise_id, photo.region_code, photo.sha256, photo.status) == \
+        (world.ent1.id, "131102", sha, "pending")
+    pulled = pull_ok(client, tab1, last)
+    row = next(r for r in pulled["changes"]["photos"]["updated"] if r["id"] == ok["id"])
+    assert row["status"] == "pending" and row["owner_id"] == haz["id"]
+
+
+def test_publishing_a_template_later_brings_its_items_in_the_next_pull(client, world, db, checklist, tab1):
+    last = pull_ok(client, tab1)["timestamp"]
+    draft = db.get(type(checklist["draft"]), checklist["draft"].id)
+    draft.status = "published"
+    db.commit()
+    body = pull_ok(client, tab1, last)
+    assert ids(body, "checklist_templates", "created") | ids(body, "checklist_templates", "updated") == {draft.id}
+    assert ids(body, "checklist_items", "created") | ids(body, "checklist_items", "updated") == \
+        {i.id for i in draft.items}
+
+
+def test_submitted_inspections_and_ordered_hazards_cannot_be_deleted_from_a_tablet(client, world, db, tab1):
+    last = pull_ok(client, tab1)["timestamp"]
+    insp = inspection_raw(world.ent1.id, status="submitted", lead_inspector_id=world["inspector1"].id,
+                          co_inspector_id=world["inspector2"].id)
+    note = notice_raw(insp["id"], world.ent1.id)
+    haz = hazard_raw(insp["id"], world.ent1.id, notice_id=note["id"])
+    assert push(client, tab1, changes(inspections={"created": [insp]}, notices={"created": [note]},
+                                      hazards={"created": [haz]}), last).status_code == 200
+    last = pull_ok(client, tab1, last)["timestamp"]
+    resp = push(client, tab1, changes(inspections={"deleted": [insp["id"]]}, hazards={"deleted": [haz["id"]]},
+                                      notices={"deleted": [note["id"]]}), last)
+    assert resp.status_code == 200
+    assert resp.get_json()["experimentalRejectedIds"] == {"inspections": [insp["id"]], "hazards": [haz["id"]],
+                                                          "notices": [note["id"]]}
+    db.expire_all()
+    assert db.get(Hazard, haz["id"]).deleted_at is None and db.get(Hazard, haz["id"]).status == "ordered"
+
+
+def test_an_empty_push_takes_no_cursor(client, world, db, tab1):
+    last = pull_ok(client, tab1)["timestamp"]
+    before = pull_ok(client, tab1, last)["timestamp"]
+    assert push(client, tab1, changes(), last).status_code == 200
+    assert pull_ok(client, tab1, last)["timestamp"] == before  # an empty push takes no cursor
