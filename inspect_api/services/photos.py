@@ -261,7 +261,13 @@ def create_photo(session: Session, actor: Actor, data: dict) -> Photo:
 
 
 def get_photo(session: Session, actor: Actor, photo_id: str) -> Photo:
-    return get_scoped(session, Photo, photo_id, actor.user)
+    """A photo the actor may see: the photo in scope *and* its owner record visible (else 404)."""
+    photo = get_scoped(session, Photo, photo_id, actor.user)
+    owner_model = OWNER_MODELS.get(photo.owner_table)
+    if owner_model is None:
+        raise NotFound("photo not found", code="not_found")
+    get_scoped(session, owner_model, photo.owner_id, actor.user)
+    return photo
 
 
 def spool_to_file(fileobj: BinaryIO, max_size: int, directory: str | None = None) -> str:

@@ -200,6 +200,8 @@ def create_upload(session: Session, actor: Actor, *, length: int | None, metadat
         raise TusError("缺少 Upload-Length (Upload-Length is required)", code="length_required")
     if length > limits.max_size:
         raise UploadTooLarge(details={"max_size": limits.max_size})
+    if length == 0 and not is_partial:
+        raise TusError("空文件不是照片 (an empty file is not a photo)", code="invalid_image", status=422)
     photo_id = None
     if not is_partial:
         photo_id = metadata.get("photo_id") or ""

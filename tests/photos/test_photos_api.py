@@ -285,3 +285,15 @@ def test_with_a_real_s3_server_upload_lands_there_and_the_redirect_serves_it(db,
     finally:
         for key in s3.list(""):
             s3.delete(key)
+
+
+def test_photo_of_a_deleted_owner_record_is_no_longer_served(db, client, auth, owners):
+    from inspect_api.models import utcnow
+
+    make_photo(db, owners.hazard_ent2, "hazards", "OrphanPhoto00001")
+    db.commit()
+    headers = auth.headers("inspector1")
+    assert client.get("/api/v1/photos/OrphanPhoto00001", headers=headers).status_code == 200
+    owners.hazard_ent2.deleted_at = utcnow()
+    db.commit()
+    assert client.get("/api/v1/photos/OrphanPhoto00001", headers=headers).status_code == 404

@@ -262,3 +262,9 @@ def test_a_ready_photo_never_takes_a_different_file(db, tus_for, owners, sample_
     photo = db.get(Photo, "KeepPhoto0000001")
     db.refresh(photo)
     assert photo.status == "ready" and photo.sha256 == hashlib.sha256(sample_jpeg).hexdigest()
+
+
+def test_empty_photo_upload_is_refused_at_creation(tus_for, owners):
+    resp = tus_for("inspector1").create(0, {"photo_id": "EmptyPhoto000001"})
+    assert resp.status_code == 422
+    assert resp.get_json()["code"] == "invalid_image"
