@@ -912,6 +912,9 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
     # Cursor lock first: pushes queue here, and no synced row can change under the conflict check.
     allocate_seq(session, 0)
     session.flush()
+    if since > current_seq(session):
+        raise ValidationError("last_pulled_at is not a cursor this server gave out",
+                              details={"fields": {"last_pulled_at": ["From the future."]}})
     ctx = _Ctx(session=session, actor=actor, since=since, default_bureau=default_bureau, result=PushResult())
 
     # 1. dedupe per table: the last raw for an id wins; a deleted id drops its upsert

@@ -493,3 +493,11 @@ def test_an_empty_push_takes_no_cursor(client, world, db, tab1):
     before = pull_ok(client, tab1, last)["timestamp"]
     assert push(client, tab1, changes(), last).status_code == 200
     assert pull_ok(client, tab1, last)["timestamp"] == before  # an empty push takes no cursor
+
+
+def test_a_push_with_a_cursor_the_server_never_gave_is_422(client, world, db, tab1):
+    last = pull_ok(client, tab1)["timestamp"]
+    insp = inspection_raw(world.ent1.id)
+    resp = push(client, tab1, changes(inspections={"created": [insp]}), last + 10_000)
+    assert resp.status_code == 422
+    assert db.get(Inspection, insp["id"]) is None
