@@ -159,6 +159,10 @@ def _hazard_error(actor, h, exc, field="_"):
     if exc.status == 404:
         raise exc
     errors = field_errors(exc)
+    if "deadline_at" in errors:
+        errors["deadline"] = errors.pop("deadline_at")
+    if "hazard_ids" in errors:
+        errors[field] = errors.pop("hazard_ids")
     if not errors:
         errors = {field: service_message(exc.message)}
     return render_template("desk/hazard.html", errors=errors, **_hazard_ctx(actor, h)), 422

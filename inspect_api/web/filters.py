@@ -41,6 +41,16 @@ def fmt_date(value) -> str:
     return str(value)
 
 
+def days_left(deadline) -> int | None:
+    """Calendar days (Beijing time) from today to the deadline; negative when past."""
+    from ..models import utcnow
+    from .common import local_date
+
+    if deadline is None:
+        return None
+    return (local_date(deadline) - local_date(utcnow())).days
+
+
 def fmt_money(value) -> str:
     if value is None or value == "":
         return "—"
@@ -51,6 +61,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["dt"] = fmt_datetime
     app.jinja_env.filters["d"] = fmt_date
     app.jinja_env.filters["money"] = fmt_money
+    app.jinja_env.filters["days_left"] = days_left
     from .common import service_message
 
     app.jinja_env.filters["svc"] = service_message

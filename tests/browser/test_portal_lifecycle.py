@@ -39,6 +39,7 @@ def test_enterprise_home_lists_open_notices_with_deadlines_and_overdue(client, w
     assert "储罐区防火堤破损" in html
     assert "已逾期" in html and "1 项逾期" in html
     assert "待签收" in html
+    assert "还剩 10 天" in html  # deadline 10 x 24 h from now: 10 Beijing calendar days
 
 
 def test_enterprise_walks_a_notice_to_closure_through_the_pages(client, world, db, storage):
@@ -324,3 +325,21 @@ def test_supervisor_closes_a_verified_major_hazard_and_a_county_supervisor_canno
     assert h.status == "closed"
     db.refresh(notice)
     assert notice.status == "closed"
+
+
+def test_a_notice_with_a_deadline_in_the_past_is_refused_with_a_message(client, world, db):
+    from inspect_api.services import hazards as hazards_service
+    from inspect_api.services.actor import Actor
+
+    h = hazards_service.create_hazard(db, Actor(world["inspector1"]), {
+        "enterprise_id": world.ent1.id, "description": "过期期限测试"})
+    db.commit()
+    portal_login(client, "inspector1")
+    yesterday = (utcnow() - timedelta(days=2)).date().isoformat()
+    resp = post_form(client, f"/desk/hazards/{h.id}/notice", {
+        "hazard_ids": [h.id], "deadline": yesterday, "officer2_id": world["inspector2"].id},
+        page_url=f"/desk/hazards/{h.id}")
+    assert resp.status_code == 422
+    assert "整改期限须晚于签发时间" in resp.get_data(as_text=True)
+    db.refresh(h)
+    assert h.status == "found" and h.notice_id is None
