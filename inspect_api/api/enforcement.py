@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import AuditEvent, EnforcementCase, PenaltyDecision
 from ..schemas.audit import AuditEventSchema
 from ..schemas.common import ApiErrorSchema
+from ..schemas.hazards import history_view
 from ..schemas.enforcement import (
     CaseCloseSchema, CaseCreateSchema, CaseQuerySchema, CaseSchema, PaymentSchema, PenaltyCreateSchema,
     PenaltyQuerySchema, PenaltySchema,
@@ -94,12 +95,13 @@ class CaseHistory(MethodView):
     @blp.alt_response(404, schema=ApiErrorSchema)
     def get(self, case_id):
         """The case's audit trail with its penalty decisions and payments, oldest first."""
-        case = enforcement_service.get_case(db.session, current_actor().user, case_id)
+        user = current_actor().user
+        case = enforcement_service.get_case(db.session, user, case_id)
         penalty_ids = select(PenaltyDecision.id).where(PenaltyDecision.case_id == case.id)
-        return list(db.session.scalars(select(AuditEvent).where(
+        return history_view(db.session.scalars(select(AuditEvent).where(
             ((AuditEvent.object_table == "enforcement_cases") & (AuditEvent.object_id == case.id))
             | ((AuditEvent.object_table == "penalty_decisions") & AuditEvent.object_id.in_(penalty_ids))
-        ).order_by(AuditEvent.id)))
+        ).order_by(AuditEvent.id)), user.role)
 
 
 @blp.route("/penalties")

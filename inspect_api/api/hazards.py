@@ -15,7 +15,7 @@ from ..schemas.audit import AuditEventSchema
 from ..schemas.common import ApiErrorSchema
 from ..schemas.hazards import (
     CloseSchema, DeadlineSchema, GradeSchema, HazardCreateSchema, HazardQuerySchema, HazardSchema,
-    ListingSchema, OnSpotSchema, PlanSchema, PlanWriteSchema,
+    ListingSchema, OnSpotSchema, PlanSchema, PlanWriteSchema, history_view,
 )
 from ..services import hazards as hazard_service
 from .common import paginate
@@ -108,8 +108,9 @@ class HazardHistory(MethodView):
     @blp.alt_response(404, schema=ApiErrorSchema)
     def get(self, hazard_id):
         """The hazard's full audit trail (its transitions, plan, rectifications and reviews), oldest first."""
-        hazard = hazard_service.get_hazard(db.session, current_actor().user, hazard_id)
-        return hazard_service.hazard_history(db.session, hazard)
+        user = current_actor().user
+        hazard = hazard_service.get_hazard(db.session, user, hazard_id)
+        return history_view(hazard_service.hazard_history(db.session, hazard), user.role)
 
 
 @blp.route("/<hazard_id>/grade")

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import Hazard, Notice
 from ..schemas.audit import AuditEventSchema
 from ..schemas.common import ApiErrorSchema
+from ..schemas.hazards import history_view
 from ..schemas.notices import AcknowledgeSchema, NoticeCreateSchema, NoticeQuerySchema, NoticeSchema
 from ..services import documents
 from ..services import notices as notice_service
@@ -103,5 +104,6 @@ class NoticeHistory(MethodView):
     @blp.alt_response(404, schema=ApiErrorSchema)
     def get(self, notice_id):
         """The notice's audit trail (issue, acknowledge, close), oldest first."""
-        notice = notice_service.get_notice(db.session, current_actor().user, notice_id)
-        return history_of(db.session, "notices", notice.id)
+        user = current_actor().user
+        notice = notice_service.get_notice(db.session, user, notice_id)
+        return history_view(history_of(db.session, "notices", notice.id), user.role)

@@ -10,6 +10,7 @@ from ..schemas.audit import AuditEventSchema
 from ..schemas.common import ApiErrorSchema
 from ..schemas.hazards import (
     RectificationCreateSchema, RectificationQuerySchema, RectificationSchema, ReviewCreateSchema, ReviewSchema,
+    history_view,
 )
 from ..services import documents
 from ..services import hazards as hazard_service
@@ -76,8 +77,9 @@ class RectificationHistory(MethodView):
     @blp.alt_response(404, schema=ApiErrorSchema)
     def get(self, rect_id):
         """The rectification's audit trail (report, review), oldest first."""
-        rect = rect_service.get_rectification(db.session, current_actor().user, rect_id)
-        return history_of(db.session, "rectifications", rect.id)
+        user = current_actor().user
+        rect = rect_service.get_rectification(db.session, user, rect_id)
+        return history_view(history_of(db.session, "rectifications", rect.id), user.role)
 
 
 @blp.route("/rectifications/<rect_id>/review")

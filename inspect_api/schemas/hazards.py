@@ -198,3 +198,13 @@ class ReviewCreateSchema(StrictSchema):
     new_deadline_at = fields.AwareDateTime(allow_none=True, metadata={"description": "rejected only"})
     co_reviewer_id = fields.String(required=True, metadata={"description": "the second officer"})
     reason = _reason()
+
+
+HISTORY_FIELDS = ("id", "at", "actor_id", "actor_username", "actor_role", "device_id", "ip", "action",
+                  "object_table", "object_id", "from_state", "to_state", "reason", "data")
+
+
+def history_view(events, role: str | None) -> list[dict]:
+    """Audit events for a history view. Enterprise users do not see the staff's IPs and devices."""
+    hidden = ("ip", "device_id") if role == "enterprise" else ()
+    return [{f: (None if f in hidden else getattr(e, f)) for f in HISTORY_FIELDS} for e in events]

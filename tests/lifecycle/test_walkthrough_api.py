@@ -101,6 +101,9 @@ def test_general_hazard_ordered_acknowledged_reported_rejected_reported_accepted
                            ("acknowledged", "reported"), ("reported", "rejected"), ("rejected", "reported"),
                            ("reported", "closed")]
     assert all(e["ip"] == "127.0.0.1" and e["at"] for e in history)
+    status, seen_by_enterprise = api.get("enterprise1", f"/hazards/{hz['id']}/history")
+    assert [e["action"] for e in seen_by_enterprise] == [e["action"] for e in history]
+    assert all(e["ip"] is None and e["device_id"] is None for e in seen_by_enterprise), "staff IPs stay internal"
     assert history[5]["reason"] == "报警器未接入DCS，不合格"
     status, nh = api.get("enterprise1", f"/notices/{notice['id']}/history")
     assert [e["action"] for e in nh] == ["notice.issue", "notice.acknowledge", "notice.close"]
