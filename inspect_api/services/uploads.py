@@ -9,7 +9,8 @@ A PATCH is three steps so that no database lock is held while bytes stream in:
 ``check_patch`` (offset, type, size — before reading the body), ``store_chunk``
 (streams the body into a new part object; no database), ``commit_chunk`` (locks
 the upload row, re-checks the offset, records the part; on the last byte calls
-``finish_upload``). Two requests racing on the same offset: one wins, the
+``finish_upload``, which validates and stores first and takes the sync cursor
+lock only just before it writes the photos record). Two requests racing on the same offset: one wins, the
 other's part is deleted and it answers 409.
 
 ``finish_upload`` assembles the parts into a temporary file (on disk, never in
@@ -311,7 +312,6 @@ def commit_chunk(session: Session, storage, actor: Actor, upload_id: str, offset
                  size: int, limits: UploadLimits, now: datetime | None = None) -> Upload:
     """Record a stored part under the row lock; on the last byte, finish the upload."""
     now = now or utcnow()
-    allocate_seq(session, 0)  # cursor lock first: completion may write the photos record
     try:
         upload = get_upload(session, actor, upload_id, now=now, for_update=True)
     except AppError:
@@ -394,8 +394,20 @@ def finish_upload(session: Session, storage, actor: Actor, upload: Upload, limit
     session.flush()
     record_event(session, actor, "upload.completed", upload, from_state="open", to_state="done",
                  data={"photo_id": upload.photo_id, "sha256": result["sha256"], "size": result["size"]})
+    # The sync cursor lock is taken only now, after the slow part (validation, storage), so sync
+    # pushes are not held up by a photo being processed. Holding it, a push that created the
+    # record has committed (we see it below) and a later push waits for our commit (and then
+    # sees this finished upload in attach_synced_photo): the two never miss each other.
+    # Cursor before the photos row is the lock order every syncing transaction uses.
+    allocate_seq(session, 0)
+    photo = (session.get(Photo, upload.photo_id, populate_existing=True, with_for_update=True)
+             if upload.photo_id else None)
     if photo is not None and photo.deleted_at is None:
-        photo_service.apply_result(session, actor, photo, result)
+        try:
+            photo_service.apply_result(session, actor, photo, result)
+        except photo_service.PhotoAlreadyStored as exc:  # another file won the race
+            _reject(session, storage, actor, upload, exc)
+            raise UploadRejected(exc.message, code=exc.code, status=422) from exc
         upload.meta = {**upload.meta, "attached": True}
         session.flush()
     return upload
@@ -408,6 +420,7 @@ def _reject(session: Session, storage, actor: Actor, upload: Upload, exc: AppErr
                  reason=exc.code, data={"photo_id": upload.photo_id})
     photo = session.get(Photo, upload.photo_id) if upload.photo_id else None
     if photo is not None and photo.deleted_at is None:
+        allocate_seq(session, 0)
         photo_service.reject_photo(session, actor, photo, exc.code)
     session.delete(upload)
     session.flush()
