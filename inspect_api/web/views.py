@@ -88,6 +88,12 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    user = load_portal_user()
+    if user is not None:
+        from ..services.actor import Actor
+        from ..services.audit import record_event
+
+        record_event(db.session, Actor(user, None, request.remote_addr), "auth.portal_logout", user)
     sign_out()
     flash(_("您已退出登录"), "info")
     return redirect(url_for("portal.login"))

@@ -80,6 +80,11 @@ def test_admin_revokes_a_device_and_its_token_stops_working(client, world, db, a
     assert resp.status_code == 302
     assert "已停用" in client.get("/admin/devices").get_data(as_text=True)
     assert client.get("/api/v1/devices", headers=headers).status_code == 401
+    # restored: the tablet may sign in again, the old token stays dead
+    resp = post_form(client, f"/admin/devices/{device_id}/restore", page_url="/admin/devices")
+    assert resp.status_code == 302
+    assert client.get("/api/v1/devices", headers=headers).status_code == 401
+    assert client.get("/api/v1/devices", headers=auth.headers("inspector1", device_id="tablet-0001")).status_code == 200
 
 
 def test_enterprise_import_reports_each_bad_row(client, world, db):

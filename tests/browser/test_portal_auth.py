@@ -73,6 +73,10 @@ def test_logout_ends_the_session(client, world):
     resp = client.post("/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
     assert resp.status_code == 302
     assert client.get("/account").status_code == 302
+    from inspect_api.models import AuditEvent
+
+    actions = [e.action for e in _db.session.query(AuditEvent).filter_by(actor_username="enterprise1")]
+    assert "auth.portal_login" in actions and "auth.portal_logout" in actions
 
 
 def test_pages_need_sign_in_and_redirect_back_after_it(client, world):
