@@ -23,9 +23,10 @@ def register(app) -> None:
     def seed_demo_command():
         """Load the demo data (regions, enterprises, checklists, users). Safe to run again."""
         password = current_app.config["DEMO_PASSWORD"]
-        report = seed_demo(db.session, Actor.system("seed-demo"), password=password)
+        report = seed_demo(db.session, Actor.system("seed-demo"), password=password,
+                           bureau_code=current_app.config["BUREAU_CODE"])
         db.session.commit()
-        for name in ("regions", "enterprises", "users"):
+        for name in ("regions", "enterprises", "users", "activity"):
             t = getattr(report, name)
             click.echo(f"{name:12s} created {t.created:3d}  updated {t.updated:3d}  unchanged {t.unchanged:3d}")
         for code, action in report.checklists.items():

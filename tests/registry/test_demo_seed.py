@@ -3,14 +3,16 @@ from sqlalchemy import func, select
 
 from inspect_api.extensions import db as _db
 from inspect_api.models import (
-    AuditEvent, ChecklistItem, ChecklistTemplate, Enterprise, Region, SyncTombstone, User, current_seq,
+    AuditEvent, ChecklistItem, ChecklistTemplate, DocumentCounter, Enterprise, Finding, Hazard, Inspection, Notice,
+    Region, SyncTombstone, User, current_seq,
 )
 from inspect_api.services.demo import seed_demo
 from inspect_api.services.uscc import validate_uscc
 
 PASSWORD = "demo-pass-42"
 
-COUNTED = (Region, Enterprise, User, ChecklistTemplate, ChecklistItem, AuditEvent, SyncTombstone)
+COUNTED = (Region, Enterprise, User, ChecklistTemplate, ChecklistItem, AuditEvent, SyncTombstone, Inspection,
+           Finding, Hazard, Notice, DocumentCounter)
 
 
 def _snapshot(db):
@@ -31,6 +33,7 @@ def test_seed_demo_twice_creates_and_updates_nothing_the_second_time(db):
     db.flush()
     assert first.enterprises.created >= 28 and first.regions.created == 13 and first.users.created == 8
     assert set(first.checklists.values()) == {"created"}
+    assert first.activity.created == 2
     before = _snapshot(db)
     second = seed_demo(db, password=PASSWORD)
     db.flush()
@@ -38,6 +41,7 @@ def test_seed_demo_twice_creates_and_updates_nothing_the_second_time(db):
     assert (second.regions.created, second.regions.updated) == (0, 0)
     assert (second.enterprises.created, second.enterprises.updated) == (0, 0)
     assert second.users.created == 0
+    assert (second.activity.created, second.activity.unchanged) == (0, 2)
     assert set(second.checklists.values()) == {"unchanged"}
     assert _snapshot(db) == before
 
@@ -134,3 +138,23 @@ def test_cli_on_a_fresh_database_upgrade_then_seed_demo_twice(fresh_database_url
         with app.app_context():
             _db.session.remove()
             _db.engine.dispose()
+
+
+def test_seeded_enterprise1_has_an_open_notice_and_enterprise2_an_overdue_one(db, client):
+    seed_demo(db, password=PASSWORD)
+    db.commit()
+    users = {u.username: u for u in db.scalars(select(User))}
+    notices = {n.enterprise_id: n for n in db.scalars(select(Notice))}
+    n1, n2 = notices[users["enterprise1"].enterprise_id], notices[users["enterprise2"].enterprise_id]
+    assert n1.number.startswith("（桃城）应急责改〔") and n1.status == "issued"
+    assert {n1.officer1_id, n1.officer2_id} == {users["inspector1"].id, users["inspector2"].id}
+    assert [h.status for h in n1.hazards] == ["ordered", "ordered"]
+    assert all(h.finding_id and h.inspection_id == "DemoInspection01" for h in n1.hazards)
+    from inspect_api.models import utcnow
+    assert n2.deadline_at < utcnow() < n1.deadline_at
+    inspection = db.get(Inspection, "DemoInspection01")
+    assert {f.result for f in inspection.findings} == {"pass", "fail"}
+    # the enterprise user sees its own hazards only, through the scoped queries
+    from inspect_api.services.scope import select_scoped
+    seen = db.scalars(select_scoped(Hazard, users["enterprise1"])).all()
+    assert {h.id for h in seen} == {"DemoHazard000001", "DemoHazard000002"}
