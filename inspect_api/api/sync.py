@@ -6,6 +6,7 @@ import json
 from flask import Response, current_app, request, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.orm import Session
 
 from ..errors import ValidationError
 from ..extensions import db
@@ -38,15 +39,17 @@ class Sync(MethodView):
         plan = sync_service.plan_pull(
             db.session, actor, args.get("last_pulled_at"), schema_version=args.get("schema_version"),
             migration=args.get("migration"), limit=args.get("limit"))
-        session = db.session
+        bind = db.session.get_bind()
 
         def generate():
-            # Runs after the request transaction committed: every query is bounded by the plan's
-            # cursor, so a new transaction (snapshot) is as good as the first one.
+            # Runs after the request transaction committed (and the request session was removed):
+            # every query is bounded by the plan's cursor, so a session of its own, in a new
+            # transaction, is as good as the request's.
+            session = Session(bind=bind)
             try:
                 yield from sync_service.iter_pull(session, plan)
             finally:
-                session.rollback()
+                session.close()
 
         resp = Response(stream_with_context(generate()), mimetype="application/json")
         resp.headers["Cache-Control"] = "no-store"
