@@ -205,3 +205,19 @@ def test_xlsx_import_without_a_code_is_refused(client, world, auth):
     resp = _import(client, auth.headers("admin"), (io.BytesIO(buf.getvalue()), "c.xlsx"))
     assert resp.status_code == 422
     assert "编码" in resp.get_json()["details"]["errors"][0]["reason"]
+
+
+def test_importing_into_a_draft_replaces_it_in_place_and_identical_is_unchanged(client, world, auth, db):
+    h = auth.headers("admin")
+    doc = {"code": "DRAFTIMP", "title": "草稿导入", "items": ITEMS}
+    first = _import(client, h, _json_file(doc)).get_json()
+    assert (first["action"], first["status"]) == ("created", "draft")
+    events = db.scalar(select(func.count()).select_from(AuditEvent))
+    same = _import(client, h, _json_file(doc)).get_json()
+    assert (same["action"], same["template_id"]) == ("unchanged", first["template_id"])
+    assert db.scalar(select(func.count()).select_from(AuditEvent)) == events
+    doc["items"] = [dict(ITEMS[0], content="动火作业是否按级别办理作业票"), ITEMS[1]]
+    changed = _import(client, h, _json_file(doc)).get_json()
+    assert (changed["action"], changed["template_id"], changed["version"]) == ("updated", first["template_id"], 1)
+    items = client.get(f"/api/v1/checklists/{first['template_id']}/items", headers=h).get_json()
+    assert items[0]["content"] == "动火作业是否按级别办理作业票"
