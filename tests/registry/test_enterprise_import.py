@@ -243,3 +243,16 @@ def test_import_queries_do_not_grow_with_the_number_of_rows(db, world):
     # re-importing (every row matched to an existing enterprise) is batched too
     big_again = _count_selects(db, lambda: (import_enterprises_file(db, actor, big), db.flush()))
     assert big_again <= 4
+
+
+def test_a_row_moving_an_enterprise_to_another_county_leaves_a_tombstone_for_the_old_one(db, world):
+    from inspect_api.models import SyncTombstone
+
+    header = ["统一社会信用代码", "企业名称", "所属区县"]
+    rows = [[world.ent2.uscc, world.ent2.name, "深州市"]]
+    report = import_enterprises_file(db, Actor(world["admin"]), _xlsx(rows, header=header))
+    db.flush()
+    assert (report.updated, report.failed) == (1, 0)
+    assert db.get(Enterprise, world.ent2.id).region_id == "131182"
+    stones = db.scalars(select(SyncTombstone).where(SyncTombstone.record_id == world.ent2.id)).all()
+    assert [(s.table_name, s.region_code) for s in stones] == [("enterprises", "131102")]
