@@ -231,3 +231,47 @@ def test_an_upload_continues_on_another_app_server_sharing_database_and_storage(
         server.server_close()
         with other.app_context():
             _db.engine.dispose()
+
+
+def test_sync_push_racing_the_last_chunk_always_ends_ready(live_server, hazard_id):
+    """The record (by sync) and the upload's last byte arrive at the same moment, on two connections."""
+    import base64
+    import threading
+
+    tok = token(live_server)
+    auth = {"Authorization": f"Bearer {tok}"}
+    tus = {**auth, "Tus-Resumable": "1.0.0"}
+    for round_no in range(5):
+        photo_id = f"RacePhotoLive{round_no:03d}"
+        data = imagegen.jpeg_bytes(400, 300, seed=60 + round_no)
+        resp = requests.post(f"{live_server.url}/api/v1/uploads", timeout=30, headers={
+            **tus, "Upload-Length": str(len(data)),
+            "Upload-Metadata": "photo_id " + base64.b64encode(photo_id.encode()).decode()})
+        location = resp.headers["Location"]
+        octet = {**tus, "Content-Type": "application/offset+octet-stream"}
+        assert requests.patch(location, data=data[:-100], timeout=30,
+                              headers={**octet, "Upload-Offset": "0"}).status_code == 204
+        pulled = requests.get(f"{live_server.url}/api/v1/sync?last_pulled_at=null&schema_version=1",
+                              headers=auth, timeout=60).json()["timestamp"]
+        raw = {"id": photo_id, "owner_table": "hazards", "owner_id": hazard_id, "_status": "created"}
+        barrier = threading.Barrier(2)
+        answers = {}
+
+        def push():
+            barrier.wait()
+            answers["push"] = requests.post(f"{live_server.url}/api/v1/sync?last_pulled_at={pulled}", headers=auth,
+                                            json={"photos": {"created": [raw], "updated": [], "deleted": []}},
+                                            timeout=60).status_code
+
+        def last_chunk():
+            barrier.wait()
+            answers["patch"] = requests.patch(location, data=data[-100:], timeout=60, headers={
+                **octet, "Upload-Offset": str(len(data) - 100)}).status_code
+
+        threads = [threading.Thread(target=push), threading.Thread(target=last_chunk)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert answers == {"push": 200, "patch": 204}
+        assert photo_state(live_server, tok, photo_id)["status"] == "ready", f"round {round_no}"
