@@ -316,13 +316,15 @@ def transition(session: Session, actor: Actor, hazard: Hazard, action: str, **pa
     # Take the sync cursor lock first (lock order: cursor, then rows), then lock and re-read the hazard.
     allocate_seq(session, 0)
     session.flush()
+    # One round trip: scope check, row lock and fresh state (populate_existing refreshes `hazard` itself).
+    stmt = select(Hazard).where(Hazard.id == hazard.id, Hazard.deleted_at.is_(None))
     if user is not None:
-        visible = session.scalar(select(Hazard.id).where(Hazard.id == hazard.id, scope_clause(Hazard, user)))
-        if visible is None:
-            raise NotFound("hazard not found")
-    session.refresh(hazard, with_for_update=True)
-    if hazard.deleted_at is not None:
+        stmt = stmt.where(scope_clause(Hazard, user))
+    locked = session.scalars(stmt.with_for_update().execution_options(populate_existing=True)).first()
+    if locked is None:
         raise NotFound("hazard not found")
+    if locked is not hazard:  # pragma: no cover - a detached copy was passed in
+        hazard = locked
     expected = params.get("expected_version")
     if expected is not None and int(expected) != hazard.version:
         raise PreconditionFailed("隐患已被他人修改，请刷新 (the hazard changed since it was read)",
