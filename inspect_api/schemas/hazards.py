@@ -145,6 +145,8 @@ class RectificationSchema(Schema):
     status = fields.String(metadata={"enum": ["pending", "accepted", "rejected"]})
     photo_count = fields.Method("_photos", metadata={"description": "ready photos (owner_table rectifications)"})
     review_id = fields.Function(lambda r: r.review.id if r.review else None)
+    review = fields.Nested(lambda: ReviewSchema(), allow_none=True,
+                           metadata={"description": "the review (复查) result and opinion, once reviewed"})
 
     def _photos(self, rect):
         from sqlalchemy import func, select

@@ -68,6 +68,7 @@ def test_general_hazard_ordered_acknowledged_reported_rejected_reported_accepted
     assert datetime.fromisoformat(after["deadline_at"]) == datetime.fromisoformat(iso(new_deadline))
     status, body = api.get("enterprise1", f"/rectifications/{rect['id']}")
     assert body["status"] == "rejected" and body["review_id"] == review["id"]
+    assert body["review"]["opinion"] == "报警器未接入DCS，不合格" and body["review"]["number"] == review["number"]
 
     status, rect2 = api.post("enterprise1", f"/hazards/{hz['id']}/rectifications", {
         "description": "报警信号已接入DCS", "funds": 1200})
