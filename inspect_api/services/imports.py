@@ -168,30 +168,39 @@ def _csv_rows(data: bytes) -> tuple[list[tuple[int, list]], str]:
 
 
 def _xlsx_rows(data: bytes) -> tuple[list[tuple[int, list]], str]:
-    import zipfile
-
     from openpyxl import load_workbook
 
+    broken = "XLSX 文件已损坏或不是 Excel 2007+ 格式 (not a readable .xlsx file)"
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ImportFileError("XLSX 文件已损坏或不是 Excel 2007+ 格式 (not a readable .xlsx file)") from exc
+    except Exception as exc:  # BadZipFile, KeyError, ParseError, TypeError …: hostile or odd files
+        raise ImportFileError(broken) from exc
     try:
-        ws = wb.worksheets[0]
-        rows = []
-        counter = 0
-        for cells in ws.iter_rows():
-            counter += 1
-            number = next((c.row for c in cells if getattr(c, "row", None)), None) or counter
-            counter = number
-            values = [getattr(c, "value", None) for c in cells]
-            if any(v is not None and str(v).strip() for v in values):
-                rows.append((number, values))
-            if len(rows) > MAX_ROWS + 10 or counter > 2 * MAX_ROWS:
-                raise ImportFileError(f"行数超过上限 {MAX_ROWS} (too many rows)")
-        return rows, ws.title
+        return _sheet_rows(wb)
+    except ImportFileError:
+        raise
+    except Exception as exc:
+        raise ImportFileError(broken) from exc
     finally:
         wb.close()
+
+
+def _sheet_rows(wb) -> tuple[list[tuple[int, list]], str]:
+    """Non-blank rows of the first sheet as (spreadsheet row number, values)."""
+    ws = wb.worksheets[0]
+    rows = []
+    counter = 0
+    for cells in ws.iter_rows():
+        counter += 1
+        # read-only cells know their row; EmptyCell fillers do not
+        number = next((c.row for c in cells if getattr(c, "row", None)), None) or counter
+        counter = number
+        values = [getattr(c, "value", None) for c in cells]
+        if any(v is not None and str(v).strip() for v in values):
+            rows.append((number, values))
+        if len(rows) > MAX_ROWS + 10 or counter > 2 * MAX_ROWS:
+            raise ImportFileError(f"行数超过上限 {MAX_ROWS} (too many rows)")
+    return rows, ws.title
 
 
 def sniff_format(data: bytes, filename: str | None = None) -> str:

@@ -256,3 +256,17 @@ def test_a_row_moving_an_enterprise_to_another_county_leaves_a_tombstone_for_the
     assert db.get(Enterprise, world.ent2.id).region_id == "131182"
     stones = db.scalars(select(SyncTombstone).where(SyncTombstone.record_id == world.ent2.id)).all()
     assert [(s.table_name, s.region_code) for s in stones] == [("enterprises", "131102")]
+
+
+def test_a_zip_that_is_not_a_workbook_and_a_legacy_xls_are_422(client, world, auth):
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<broken")
+        z.writestr("xl/workbook.xml", "<x>")
+    for data, name in ((buf.getvalue(), "odd.xlsx"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512, "old.xls")):
+        resp = client.post("/api/v1/enterprises/import", data={"file": (io.BytesIO(data), name)},
+                           headers=auth.headers("admin"), content_type="multipart/form-data")
+        assert resp.status_code == 422, name
+        assert resp.get_json()["code"] == "import_file_invalid"
