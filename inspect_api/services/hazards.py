@@ -35,7 +35,7 @@ TRANSITIONS (action — from → to — roles — guard):
                    params: grade (general/major), major_criterion_code (HC2017-01..20 or
                    None); guard: a listed hazard cannot be downgraded
     set_deadline   ordered | acknowledged | rejected → (unchanged)   inspector
-                   params: deadline_at (aware datetime, required) — re-issues the deadline
+                   params: deadline_at (aware datetime in the future) — re-issues the deadline
     list           any state but closed → (unchanged)   supervisor
                    挂牌督办: params level (optional; must equal the supervisor's jurisdiction
                    level: province / city / county); guard: major grade, not yet listed
@@ -210,6 +210,8 @@ def _apply_grade(session, actor, hazard, p):
 def _guard_set_deadline(session, actor, hazard, p):
     if not _aware(p.get("deadline_at")):
         return "整改期限必须给出 (deadline_at required)"
+    if p["deadline_at"] <= utcnow():
+        return "新的整改期限须晚于现在 (the new deadline must be in the future)"
     return None
 
 

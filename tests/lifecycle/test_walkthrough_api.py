@@ -270,12 +270,16 @@ def test_out_of_scope_users_get_404_for_every_step(api, db, world, inspection):
     assert api.hazard(hz["id"])["status"] == "ordered"
 
 
-def test_deadline_can_be_reissued_by_an_inspector_and_lists_follow_it(api, world, inspection):
+def test_deadline_can_be_reissued_by_an_inspector_and_lists_follow_it(api, db, world, inspection):
     hz = api.new_hazard(inspection)
     api.issue([hz["id"]], deadline=days_from_now(10))
     status, body = api.post("inspector1", f"/hazards/{hz['id']}/deadline",
                             {"deadline_at": iso(days_from_now(-1)), "reason": "按原期限"})
-    assert status == 200
+    assert status == 409 and body["details"]["reason"] == "guard", "a new deadline lies in the future"
+    assert api.get("supervisor", "/hazards", {"overdue": "true"})[1] == []
+    row = api.row(hz["id"])
+    row.deadline_at = days_from_now(-1)  # time passes
+    db.commit()
     status, late = api.get("supervisor", "/hazards", {"overdue": "true"})
     assert [h["id"] for h in late] == [hz["id"]] and late[0]["overdue"] is True
     status, late_notices = api.get("enterprise1", "/notices", {"overdue": "true"})
