@@ -327,3 +327,24 @@ def test_every_step_on_a_closed_hazard_is_refused_for_every_role(api, closed_haz
     assert api.events(closed_hazard["hazard"]) == before
     row = api.row(closed_hazard["hazard"])
     assert row.status == "closed" and row.version == version
+
+
+def test_recording_a_hazard_checks_scope_role_and_criterion(api, db, world, inspection):
+    status, body = api.post("inspector3", "/hazards", {"inspection_id": inspection.id, "description": "越界"})
+    assert status == 404
+    status, body = api.post("inspector3", "/hazards", {"enterprise_id": world.ent1.id, "description": "越界"})
+    assert status == 404
+    status, body = api.post("enterprise1", "/hazards", {"enterprise_id": world.ent1.id, "description": "自查"})
+    assert status == 403
+    status, body = api.post("inspector1", "/hazards", {"enterprise_id": world.ent1.id, "description": "x",
+                                                       "major_criterion_code": "HC2017-03"})
+    assert status == 422, "a criterion code needs grade major"
+    status, body = api.post("inspector1", "/hazards", {"inspection_id": inspection.id, "enterprise_id": world.ent2.id,
+                                                       "description": "企业不一致"})
+    assert status == 422
+    status, body = api.post("inspector1", "/hazards", {"enterprise_id": world.ent2.id, "description": "直接登记",
+                                                       "grade": "major", "major_criterion_code": "HC2017-03"})
+    assert status == 201 and body["region_code"] == "131102" and body["status"] == "found"
+    assert body["found_by_id"] == world["inspector1"].id and body["major_criterion_code"] == "HC2017-03"
+    status, listed = api.get("inspector1", "/hazards", {"enterprise_id": world.ent2.id, "grade": "major"})
+    assert [h["id"] for h in listed] == [body["id"]]
