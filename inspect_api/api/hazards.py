@@ -14,7 +14,7 @@ from ..models import Hazard
 from ..schemas.audit import AuditEventSchema
 from ..schemas.common import ApiErrorSchema
 from ..schemas.hazards import (
-    CloseSchema, DeadlineSchema, GradeSchema, HazardCreateSchema, HazardQuerySchema, HazardSchema,
+    ActionsSchema, CloseSchema, DeadlineSchema, GradeSchema, HazardCreateSchema, HazardQuerySchema, HazardSchema,
     ListingSchema, OnSpotSchema, PlanSchema, PlanWriteSchema, history_view,
 )
 from ..services import hazards as hazard_service
@@ -99,6 +99,19 @@ class HazardById(MethodView):
         """One hazard; its ETag is its version (send it back as If-Match, or `version`, on a step)."""
         hazard = hazard_service.get_hazard(db.session, current_actor().user, hazard_id)
         return hazard, etag(hazard)
+
+
+@blp.route("/<hazard_id>/actions")
+class HazardActions(MethodView):
+    @auth_required
+    @blp.response(200, ActionsSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, hazard_id):
+        """The lifecycle actions the caller may take on this hazard now (for buttons on a client)."""
+        user = current_actor().user
+        hazard = hazard_service.get_hazard(db.session, user, hazard_id)
+        return {"hazard_id": hazard.id, "status": hazard.status, "version": hazard.version,
+                "actions": hazard_service.allowed_actions(hazard, user.role)}
 
 
 @blp.route("/<hazard_id>/history")

@@ -97,6 +97,16 @@ class HazardQuerySchema(StrictSchema):
     region_code = fields.String(validate=validate.Length(max=12))
     overdue = fields.Boolean(metadata={"description": "true: past deadline and not closed; false: the others"})
     listed = fields.Boolean(metadata={"description": "under supervised listing (挂牌督办)"})
+    open = fields.Boolean(metadata={"description": "true: not closed yet; false: closed"})
+
+
+class ActionsSchema(Schema):
+    hazard_id = fields.String()
+    status = fields.String()
+    version = fields.Integer()
+    actions = fields.List(fields.String(), metadata={
+        "description": "lifecycle actions the caller's role may take from this status (guards are checked "
+                       "when the step is taken)"})
 
 
 class GradeSchema(StrictSchema):

@@ -392,7 +392,7 @@ def count_ready_photos(session: Session, owner_table: str, owner_id: str) -> int
 def hazards_stmt(user: User, *, status: str | None = None, enterprise_id: str | None = None,
                  notice_id: str | None = None, inspection_id: str | None = None, grade: str | None = None,
                  overdue: bool | None = None, listed: bool | None = None, region_code: str | None = None,
-                 now: datetime | None = None):
+                 open: bool | None = None, now: datetime | None = None):
     """The hazards a user may see, filtered; newest first."""
     stmt = select(Hazard).where(scope_clause(Hazard, user), Hazard.deleted_at.is_(None))
     if status:
@@ -414,6 +414,8 @@ def hazards_stmt(user: User, *, status: str | None = None, enterprise_id: str | 
         stmt = stmt.where(clause if overdue else ~clause)
     if listed is not None:
         stmt = stmt.where(Hazard.listing_level.is_not(None) if listed else Hazard.listing_level.is_(None))
+    if open is not None:
+        stmt = stmt.where(Hazard.status != "closed" if open else Hazard.status == "closed")
     return stmt.order_by(Hazard.found_at.desc(), Hazard.id)
 
 

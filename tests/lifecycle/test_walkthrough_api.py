@@ -348,3 +348,17 @@ def test_recording_a_hazard_checks_scope_role_and_criterion(api, db, world, insp
     assert body["found_by_id"] == world["inspector1"].id and body["major_criterion_code"] == "HC2017-03"
     status, listed = api.get("inspector1", "/hazards", {"enterprise_id": world.ent2.id, "grade": "major"})
     assert [h["id"] for h in listed] == [body["id"]]
+
+
+def test_actions_endpoint_tells_each_role_what_it_may_do_now(api, world, inspection):
+    hz = api.new_hazard(inspection)
+    api.issue([hz["id"]])
+    expected = {"inspector1": ["grade", "set_deadline"], "enterprise1": ["acknowledge"], "supervisor": ["list"],
+                "admin": []}
+    for username, actions in expected.items():
+        status, body = api.get(username, f"/hazards/{hz['id']}/actions")
+        assert status == 200 and body["status"] == "ordered" and body["actions"] == actions, username
+    assert api.get("enterprise2", f"/hazards/{hz['id']}/actions")[0] == 404
+    status, open_ones = api.get("enterprise1", "/hazards", {"open": "true"})
+    assert [h["id"] for h in open_ones] == [hz["id"]]
+    assert api.get("enterprise1", "/hazards", {"open": "false"})[1] == []
