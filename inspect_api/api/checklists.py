@@ -6,7 +6,8 @@ from flask_smorest import Blueprint
 from ..errors import ValidationError
 from ..extensions import db
 from ..schemas.checklists import (
-    ChecklistImportFileSchema, ChecklistImportQuerySchema, ChecklistImportReportSchema, ChecklistItemInputSchema,
+    ChecklistImportFileSchema, ChecklistImportQuerySchema, ChecklistImportReportSchema,
+    ChecklistItemInputSchema,
     ChecklistItemQuerySchema, ChecklistItemSchema, ChecklistItemUpdateSchema, ChecklistQuerySchema,
     ChecklistTemplateCreateSchema, ChecklistTemplateDetailSchema, ChecklistTemplateSchema,
     ChecklistTemplateUpdateSchema,

@@ -17,7 +17,8 @@ from .common import paginate
 from .security import auth_required, current_actor
 
 blp = Blueprint("enterprises", __name__, url_prefix="/api/v1/enterprises",
-                description="The enterprise registry (企业名录): scoped reads, admin/supervisor writes, bulk import")
+                description="The enterprise registry (企业名录): scoped reads, admin/supervisor writes, "
+                            "bulk import")
 
 
 @blp.route("")
@@ -27,7 +28,10 @@ class Enterprises(MethodView):
     @blp.response(200, EnterpriseSchema(many=True))
     @blp.paginate()
     def get(self, args, pagination_parameters):
-        """Enterprises in the caller's scope (supervisors/inspectors: their region subtree; enterprise users: their own)."""
+        """Enterprises in the caller's scope.
+
+        Supervisors and inspectors: their region subtree; enterprise users: their own enterprise.
+        """
         stmt = enterprise_service.list_enterprises_stmt(current_actor().user, args)
         return paginate(stmt.options(selectinload(Enterprise.region)), pagination_parameters)
 
@@ -63,17 +67,17 @@ class EnterpriseById(MethodView):
     @blp.etag
     @blp.response(200, EnterpriseSchema)
     def get(self, enterprise_id):
-        """One enterprise (another scope's enterprise answers 404). The ETag goes back as If-Match on PATCH."""
+        """One enterprise (another scope's answers 404); send its ETag back as If-Match on PATCH."""
         return enterprise_service.get_enterprise(db.session, current_actor().user, enterprise_id)
 
     @auth_required("admin", "supervisor")
     @blp.etag
     @blp.arguments(EnterpriseUpdateSchema)
     @blp.response(200, EnterpriseSchema)
-    @blp.alt_response(403, schema=ApiErrorSchema, description="new region outside the supervisor's jurisdiction")
+    @blp.alt_response(403, schema=ApiErrorSchema, description="region outside the supervisor's jurisdiction")
     @blp.alt_response(409, schema=ApiErrorSchema, description="uscc_taken")
     def patch(self, data, enterprise_id):
-        """Change an enterprise; needs If-Match (stale: 412). A region change tells tablets of the old region."""
+        """Change an enterprise; needs If-Match (stale: 412). A region move tells the old region's tablets."""
         actor = current_actor()
         ent = enterprise_service.get_enterprise(db.session, actor.user, enterprise_id, for_update=True)
         blp.check_etag(ent, EnterpriseSchema)

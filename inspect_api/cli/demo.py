@@ -28,7 +28,8 @@ def register(app) -> None:
         db.session.commit()
         for name in ("regions", "enterprises", "users", "activity"):
             t = getattr(report, name)
-            click.echo(f"{name:12s} created {t.created:3d}  updated {t.updated:3d}  unchanged {t.unchanged:3d}")
+            click.echo(f"{name:12s} created {t.created:3d}  updated {t.updated:3d}  "
+                       f"unchanged {t.unchanged:3d}")
         for code, action in report.checklists.items():
             click.echo(f"checklist    {code}: {action}")
         click.echo("")

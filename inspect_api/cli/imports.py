@@ -57,7 +57,7 @@ def register(app) -> None:
     @click.option("--title", help="template title (XLSX default: the sheet name)")
     @click.option("--publish", is_flag=True, help="publish the imported version")
     def import_checklist_command(path, code, title, publish):
-        """Import a checklist template from JSON or XLSX; exit status 1 when rows failed (nothing is saved)."""
+        """Import a checklist template from JSON or XLSX; exit 1 when rows failed (then nothing is saved)."""
         try:
             report = import_checklist_file(db.session, Actor.system("import-checklist"), _read(path),
                                            os.path.basename(path), code=code, title=title, publish=publish)

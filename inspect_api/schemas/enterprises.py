@@ -80,7 +80,8 @@ class EnterpriseQuerySchema(StrictSchema):
 
 
 class ImportFileSchema(StrictSchema):
-    file = Upload(required=True, metadata={"description": "XLSX or CSV (UTF-8 with or without BOM, or GB18030)"})
+    file = Upload(required=True,
+                  metadata={"description": "XLSX or CSV (UTF-8 with or without BOM, or GB18030)"})
 
 
 class ImportQuerySchema(StrictSchema):
@@ -93,7 +94,8 @@ class ImportRowErrorSchema(Schema):
     uscc = fields.String(allow_none=True)
     name = fields.String(allow_none=True)
     reason = fields.String()
-    field_reasons = fields.Dict(keys=fields.String(), values=fields.String(), attribute="fields", data_key="fields")
+    field_reasons = fields.Dict(keys=fields.String(), values=fields.String(), attribute="fields",
+                                data_key="fields")
 
 
 class ImportReportSchema(Schema):

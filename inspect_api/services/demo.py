@@ -87,17 +87,20 @@ class SeedReport:
 
     @property
     def changed(self) -> bool:
-        return any(t.created or t.updated for t in (self.regions, self.enterprises, self.users, self.activity)) or any(
+        tallies = (self.regions, self.enterprises, self.users, self.activity)
+        return any(t.created or t.updated for t in tallies) or any(
             a != "unchanged" for a in self.checklists.values())
 
     def as_dict(self) -> dict:
         return {"regions": self.regions.as_dict(), "enterprises": self.enterprises.as_dict(),
-                "users": self.users.as_dict(), "activity": self.activity.as_dict(), "checklists": dict(self.checklists), "user_table": self.user_table}
+                "users": self.users.as_dict(), "activity": self.activity.as_dict(),
+                "checklists": dict(self.checklists), "user_table": self.user_table}
 
 
 def seed_regions(session: Session, actor: Actor, tally: Tally) -> None:
     for spec in load_data("regions_hengshui.json")["regions"]:
-        wanted = {"name": spec["name"], "parent_id": spec["parent"], "level": spec["level"], "kind": spec["kind"]}
+        wanted = {"name": spec["name"], "parent_id": spec["parent"], "level": spec["level"],
+                  "kind": spec["kind"]}
         region = session.get(Region, spec["code"])
         if region is None:
             region = Region(id=spec["code"], **wanted)
@@ -121,7 +124,8 @@ def seed_enterprises(session: Session, actor: Actor, tally: Tally) -> dict[str, 
     """The demo enterprises (matched on their credit codes); returns {login key: enterprise}."""
     specs = load_data("demo_enterprises.json")["enterprises"]
     codes = {s["seed"]: make_uscc(s["region_code"], s["seed"]) for s in specs}
-    existing = {e.uscc: e for e in session.scalars(select(Enterprise).where(Enterprise.uscc.in_(codes.values())))}
+    found = session.scalars(select(Enterprise).where(Enterprise.uscc.in_(codes.values())))
+    existing = {e.uscc: e for e in found}
     known_regions = set(session.scalars(select(Region.id)))
     by_login = {}
     for spec in specs:
@@ -172,11 +176,13 @@ def seed_users(session: Session, actor: Actor, password: str, enterprises: dict[
             state = "exists"
         table.append({"username": user.username, "role": user.role, "region_code": user.region_id,
                       "enterprise": user.enterprise.name if user.enterprise_id and user.enterprise else None,
-                      "certificate_no": user.certificate_no, "display_name": user.display_name, "state": state})
+                      "certificate_no": user.certificate_no, "display_name": user.display_name,
+                      "state": state})
     return table
 
 
-def seed_activity(session: Session, enterprises: dict[str, Enterprise], bureau_code: str, tally: Tally) -> None:
+def seed_activity(session: Session, enterprises: dict[str, Enterprise], bureau_code: str,
+                  tally: Tally) -> None:
     """Inspections with findings, hazards and notices, through the lifecycle services (as the inspectors)."""
     from .hazards import create_hazard
     from .notices import issue_notice
@@ -208,8 +214,9 @@ def seed_activity(session: Session, enterprises: dict[str, Enterprise], bureau_c
             findings[code] = Finding(inspection=inspection, item_id=items[code].id, enterprise_id=ent.id,
                                      region_code=ent.region_id, result="pass")
         for h in spec["hazards"]:
-            findings[h["item"]] = Finding(inspection=inspection, item_id=items[h["item"]].id, enterprise_id=ent.id,
-                                          region_code=ent.region_id, result="fail", note=h["description"])
+            findings[h["item"]] = Finding(inspection=inspection, item_id=items[h["item"]].id,
+                                          enterprise_id=ent.id, region_code=ent.region_id, result="fail",
+                                          note=h["description"])
         session.add_all(findings.values())
         session.flush()
         record_event(session, actor, "inspection.created", inspection, to_state="submitted",

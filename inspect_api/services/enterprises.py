@@ -241,7 +241,8 @@ def diff_fields(ent: Enterprise, data: dict) -> dict:
     return changes
 
 
-def apply_update(session: Session, actor: Actor, ent: Enterprise, data: dict, *, action: str = "enterprise.updated",
+def apply_update(session: Session, actor: Actor, ent: Enterprise, data: dict, *,
+                 action: str = "enterprise.updated",
                  reason: str | None = None) -> dict:
     """Apply already-checked fields; write the audit event and, on a region move, the tombstone.
 
@@ -305,6 +306,7 @@ def list_enterprises_stmt(user, filters: dict | None = None):
                           else Enterprise.major_hazard_level == 0)
     if f.get("q"):
         like = "%" + f["q"].strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(Enterprise.name.ilike(like, escape="\\"), Enterprise.uscc.ilike(like, escape="\\"),
+        stmt = stmt.where(or_(Enterprise.name.ilike(like, escape="\\"),
+                              Enterprise.uscc.ilike(like, escape="\\"),
                               Enterprise.address.ilike(like, escape="\\")))
     return stmt.order_by(Enterprise.region_id, Enterprise.name, Enterprise.id)

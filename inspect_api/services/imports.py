@@ -301,7 +301,8 @@ class _RegionResolver:
         return result, None
 
 
-def _parse_enterprise_row(cells: list, columns: dict[str, int], regions: _RegionResolver) -> tuple[dict, dict]:
+def _parse_enterprise_row(cells: list, columns: dict[str, int],
+                          regions: _RegionResolver) -> tuple[dict, dict]:
     """(fields for check_fields, {field: reason}) from one row; blank optional cells are left out."""
     def get(name):
         i = columns.get(name)
@@ -374,7 +375,8 @@ def _zh_reason(reason: str) -> str:
     return re.sub(r"\s*\([^()]*\)\s*$", "", reason)
 
 
-def import_enterprises(session: Session, actor: Actor, table: Table, *, dry_run: bool = False) -> ImportReport:
+def import_enterprises(session: Session, actor: Actor, table: Table, *,
+                       dry_run: bool = False) -> ImportReport:
     report = ImportReport(format=table.format, encoding=table.encoding, sheet=table.sheet,
                           header_row=table.header_row, dry_run=dry_run, ignored_columns=table.ignored_columns)
     if "region" not in table.columns and "region_code" not in table.columns:
