@@ -106,7 +106,8 @@ def test_draft_items_can_be_added_changed_and_removed(client, world, auth):
     assert resp.status_code == 201, resp.get_json()
     new = resp.get_json()
     assert new["position"] == 3
-    assert client.post(base, json={"code": "A1", "category": "c", "content": "x"}, headers=h).status_code == 409
+    dup = client.post(base, json={"code": "A1", "category": "c", "content": "x"}, headers=h)
+    assert dup.status_code == 409
     resp = client.patch(f"{base}/{new['id']}", json={"basis": "GB 50058-2014"}, headers=h)
     assert resp.status_code == 200 and resp.get_json()["basis"] == "GB 50058-2014"
     assert client.delete(f"{base}/{tpl['items'][0]['id']}", headers=h).status_code == 204
@@ -126,7 +127,8 @@ def test_enterprise_users_see_only_published_versions_and_staff_see_drafts(clien
     assert client.get(f"/api/v1/checklists/{draft['id']}/items", headers=ent).status_code == 404
     assert len(client.get(f"/api/v1/checklists/{published['id']}/items", headers=ent).get_json()) == 2
     staff = auth.headers("inspector1")
-    assert sorted(t["code"] for t in client.get("/api/v1/checklists", headers=staff).get_json()) == ["DRF", "PUB"]
+    listed = client.get("/api/v1/checklists", headers=staff).get_json()
+    assert sorted(t["code"] for t in listed) == ["DRF", "PUB"]
     only_published = client.get("/api/v1/checklists?status=published", headers=staff).get_json()
     assert [t["code"] for t in only_published] == ["PUB"]
 
@@ -163,7 +165,8 @@ def test_json_import_is_idempotent_and_a_changed_file_makes_a_new_version(client
     doc["items"] = ITEMS + [{"category": "储存", "content": "禁配物质是否混存"}]
     third = _import(client, h, _json_file(doc), "?publish=true")
     body = third.get_json()
-    assert (body["action"], body["version"], body["status"], body["items"]) == ("new_version", 2, "published", 3)
+    assert (body["action"], body["version"], body["status"], body["items"]) == (
+        "new_version", 2, "published", 3)
     statuses = dict(db.execute(select(ChecklistTemplate.version, ChecklistTemplate.status)
                                .where(ChecklistTemplate.code == "IMP")).all())
     assert statuses == {1: "retired", 2: "published"}
@@ -184,7 +187,8 @@ def test_xlsx_import_with_a_bad_row_imports_nothing_and_names_the_row(client, wo
     body = resp.get_json()
     assert body["code"] == "checklist_import_failed"
     assert [(e["row"], e["reason"]) for e in body["details"]["errors"]] == [(3, "检查内容不能为空")]
-    assert db.scalar(select(func.count()).select_from(ChecklistTemplate).where(ChecklistTemplate.code == "XL")) == 0
+    assert db.scalar(select(func.count()).select_from(ChecklistTemplate)
+                     .where(ChecklistTemplate.code == "XL")) == 0
     ws.cell(row=3, column=3, value="工艺控制指标是否明确")
     buf = io.BytesIO()
     wb.save(buf)
@@ -218,6 +222,7 @@ def test_importing_into_a_draft_replaces_it_in_place_and_identical_is_unchanged(
     assert db.scalar(select(func.count()).select_from(AuditEvent)) == events
     doc["items"] = [dict(ITEMS[0], content="动火作业是否按级别办理作业票"), ITEMS[1]]
     changed = _import(client, h, _json_file(doc)).get_json()
-    assert (changed["action"], changed["template_id"], changed["version"]) == ("updated", first["template_id"], 1)
+    assert (changed["action"], changed["template_id"], changed["version"]) == (
+        "updated", first["template_id"], 1)
     items = client.get(f"/api/v1/checklists/{first['template_id']}/items", headers=h).get_json()
     assert items[0]["content"] == "动火作业是否按级别办理作业票"

@@ -3,8 +3,8 @@ from sqlalchemy import func, select
 
 from inspect_api.extensions import db as _db
 from inspect_api.models import (
-    AuditEvent, ChecklistItem, ChecklistTemplate, DocumentCounter, Enterprise, Finding, Hazard, Inspection, Notice,
-    Region, SyncTombstone, User, current_seq,
+    AuditEvent, ChecklistItem, ChecklistTemplate, DocumentCounter, Enterprise, Finding, Hazard, Inspection,
+    Notice, Region, SyncTombstone, User, current_seq,
 )
 from inspect_api.services.demo import seed_demo
 from inspect_api.services.uscc import validate_uscc

@@ -44,7 +44,8 @@ def _counts(db):
             current_seq(db))
 
 
-def test_1000_row_xlsx_with_10_broken_rows_imports_990_and_a_second_import_changes_nothing(client, db, world, auth):
+def test_1000_row_xlsx_with_10_broken_rows_imports_990_and_a_second_import_changes_nothing(
+        client, db, world, auth):
     rows = [_row(i) for i in range(1000)]
     broken = {}  # spreadsheet row number (header = 1) -> what is wrong
 
@@ -115,7 +116,8 @@ def test_a_changed_row_updates_only_that_enterprise_with_one_audit_event(db, wor
     assert (report.created, report.updated, report.unchanged) == (0, 1, 4)
     ent = db.scalars(select(Enterprise).where(Enterprise.uscc == rows[2][0])).one()
     assert ent.address == "新地址 8 号"
-    events = db.scalars(select(AuditEvent).where(AuditEvent.object_id == ent.id).order_by(AuditEvent.id)).all()
+    events = db.scalars(select(AuditEvent).where(AuditEvent.object_id == ent.id)
+                        .order_by(AuditEvent.id)).all()
     assert [e.action for e in events] == ["enterprise.created", "enterprise.imported"]
     assert set(events[-1].data) == {"address", "risk_color"}
     # one cursor for the changed enterprise
@@ -163,7 +165,8 @@ def test_region_name_and_code_that_disagree_are_reported(db, world):
 
 def test_dry_run_reports_without_writing(db, world):
     before = _counts(db)
-    report = import_enterprises_file(db, Actor(world["admin"]), _xlsx([_row(i) for i in range(3)]), dry_run=True)
+    data = _xlsx([_row(i) for i in range(3)])
+    report = import_enterprises_file(db, Actor(world["admin"]), data, dry_run=True)
     db.flush()
     assert (report.created, report.dry_run) == (3, True)
     assert _counts(db) == before
@@ -186,7 +189,8 @@ def test_file_without_the_required_columns_is_422(client, world, auth):
 
 
 def test_garbage_upload_is_422_in_the_error_shape(client, world, auth):
-    resp = client.post("/api/v1/enterprises/import", data={"file": (io.BytesIO(b"PK\x03\x04garbage"), "x.xlsx")},
+    garbage = (io.BytesIO(b"PK\x03\x04garbage"), "x.xlsx")
+    resp = client.post("/api/v1/enterprises/import", data={"file": garbage},
                        headers=auth.headers("admin"), content_type="multipart/form-data")
     assert resp.status_code == 422
     assert resp.get_json()["code"] == "import_file_invalid"
@@ -265,7 +269,8 @@ def test_a_zip_that_is_not_a_workbook_and_a_legacy_xls_are_422(client, world, au
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("[Content_Types].xml", "<broken")
         z.writestr("xl/workbook.xml", "<x>")
-    for data, name in ((buf.getvalue(), "odd.xlsx"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512, "old.xls")):
+    legacy = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512
+    for data, name in ((buf.getvalue(), "odd.xlsx"), (legacy, "old.xls")):
         resp = client.post("/api/v1/enterprises/import", data={"file": (io.BytesIO(data), name)},
                            headers=auth.headers("admin"), content_type="multipart/form-data")
         assert resp.status_code == 422, name

@@ -178,7 +178,8 @@ def test_county_supervisor_cannot_move_an_enterprise_out_of_jurisdiction(client,
 def test_update_without_changes_writes_no_audit_event(client, world, auth, db):
     h = auth.headers("admin")
     etag = _get_with_etag(client, h, world.ent1.id)
-    before = db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.object_id == world.ent1.id))
+    before = db.scalar(select(func.count()).select_from(AuditEvent)
+                       .where(AuditEvent.object_id == world.ent1.id))
     seq = db.get(Enterprise, world.ent1.id).sync_seq
     resp = client.patch(f"/api/v1/enterprises/{world.ent1.id}", json={"name": world.ent1.name},
                         headers={**h, "If-Match": etag})

@@ -7,6 +7,15 @@ from inspect_api.models import ChecklistTemplate, Enterprise
 from inspect_api.services.uscc import make_uscc
 
 
+def _enterprises_in(db, region):
+    return db.scalar(select(func.count()).select_from(Enterprise).where(Enterprise.region_id == region))
+
+
+def _templates(db, code):
+    return db.scalar(select(func.count()).select_from(ChecklistTemplate)
+                     .where(ChecklistTemplate.code == code))
+
+
 def _csv(tmp_path, lines, name="e.csv", encoding="utf-8"):
     path = tmp_path / name
     path.write_bytes("\n".join(lines).encode(encoding))
@@ -27,16 +36,17 @@ def test_import_enterprises_prints_the_report_and_exits_1_when_rows_failed(app, 
     assert "created 0, updated 0, unchanged 1, failed 1" in again.output
 
 
-def test_import_enterprises_exits_0_when_every_row_is_good_and_dry_run_saves_nothing(app, db, world, tmp_path):
+def test_import_enterprises_exits_0_when_every_row_is_good_and_dry_run_saves_nothing(
+        app, db, world, tmp_path):
     path = _csv(tmp_path, ["uscc,name,region_code",
                            f"{make_uscc('131182', 8102)},深州命令行化工有限公司,131182"], encoding="gb18030")
     dry = app.test_cli_runner().invoke(args=["import-enterprises", "--dry-run", "--json", path])
     assert dry.exit_code == 0, dry.output
     assert json.loads(dry.output)["created"] == 1
-    assert db.scalar(select(func.count()).select_from(Enterprise).where(Enterprise.region_id == "131182")) == 1
+    assert _enterprises_in(db, "131182") == 1
     real = app.test_cli_runner().invoke(args=["import-enterprises", path])
     assert real.exit_code == 0, real.output
-    assert db.scalar(select(func.count()).select_from(Enterprise).where(Enterprise.region_id == "131182")) == 2
+    assert _enterprises_in(db, "131182") == 2
 
 
 def test_import_enterprises_with_an_unreadable_file_exits_2(app, db, world, tmp_path):
@@ -56,7 +66,7 @@ def test_import_checklist_from_json_then_again_is_unchanged(app, db, world, tmp_
     assert "CLI v1 published — created, 1 items" in result.output
     again = app.test_cli_runner().invoke(args=["import-checklist", str(path), "--publish"])
     assert "unchanged" in again.output
-    assert db.scalar(select(func.count()).select_from(ChecklistTemplate).where(ChecklistTemplate.code == "CLI")) == 1
+    assert _templates(db, "CLI") == 1
 
 
 def test_import_checklist_with_a_bad_row_exits_1_and_saves_nothing(app, db, world, tmp_path):
@@ -66,4 +76,4 @@ def test_import_checklist_with_a_bad_row_exits_1_and_saves_nothing(app, db, worl
     result = app.test_cli_runner().invoke(args=["import-checklist", str(path)])
     assert result.exit_code == 1
     assert "第 1 行" in result.output and "检查内容不能为空" in result.output
-    assert db.scalar(select(func.count()).select_from(ChecklistTemplate).where(ChecklistTemplate.code == "BAD")) == 0
+    assert _templates(db, "BAD") == 0
