@@ -14,7 +14,8 @@ from ..services import photos as photo_service
 from ..storage import get_storage
 from .security import auth_required, current_actor
 
-blp = Blueprint("photos", __name__, url_prefix="/api/v1/photos", description="Photo evidence: records and files")
+blp = Blueprint("photos", __name__, url_prefix="/api/v1/photos",
+                description="Photo evidence: records and files")
 
 IMMUTABLE = "private, max-age=31536000, immutable"
 
@@ -48,7 +49,8 @@ class PhotoFiles(MethodView):
     @blp.arguments(PhotoFileSchema, location="files")
     @blp.response(201, PhotoSchema)
     @blp.alt_response(413, schema=ApiErrorSchema)
-    @blp.alt_response(422, schema=ApiErrorSchema, description="invalid_image, checksum_mismatch, invalid_owner")
+    @blp.alt_response(422, schema=ApiErrorSchema,
+                      description="invalid_image, checksum_mismatch, invalid_owner")
     def post(self, form, files):
         """A plain multipart form post of one photo file: the same validation and storage as tus."""
         upload = files["file"]
@@ -104,6 +106,6 @@ class PhotoContent(MethodView):
 
 
 def _ext(mimetype: str | None) -> str:
-    return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}.get(mimetype or "",
-                                                                                                   "bin")
+    extensions = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}
+    return extensions.get(mimetype or "", "bin")
 

@@ -32,7 +32,8 @@ blp = Blueprint("uploads", __name__, url_prefix="/api/v1/uploads",
 
 TUS_HEADERS = {"Tus-Resumable": upload_service.TUS_VERSION}
 _UPLOAD_DOC = {"parameters": [
-    {"in": "header", "name": "Tus-Resumable", "required": True, "schema": {"type": "string", "enum": ["1.0.0"]}},
+    {"in": "header", "name": "Tus-Resumable", "required": True,
+     "schema": {"type": "string", "enum": ["1.0.0"]}},
 ]}
 
 
@@ -121,7 +122,8 @@ def _write_body(actor, upload_id: str, offset: int, length: int):
     key, size, _interrupted = upload_service.store_chunk(storage, upload_id, offset, length, request.stream,
                                                          checksum)
     try:
-        upload = upload_service.commit_chunk(db.session, storage, actor, upload_id, offset, key, size, _limits())
+        upload = upload_service.commit_chunk(db.session, storage, actor, upload_id, offset, key, size,
+                                             _limits())
     except upload_service.UploadRejected:
         db.session.commit()  # keep the clean-up (parts, row, rejected record)
         raise
@@ -145,7 +147,8 @@ class Uploads(MethodView):
                   headers={"Location": {"schema": {"type": "string"}},
                            "Upload-Offset": {"schema": {"type": "integer"}},
                            "Upload-Expires": {"schema": {"type": "string"}}})
-    @blp.alt_response(400, schema=ApiErrorSchema, description="missing_photo_id, length_required, invalid_metadata")
+    @blp.alt_response(400, schema=ApiErrorSchema,
+                      description="missing_photo_id, length_required, invalid_metadata")
     @blp.alt_response(404, schema=ApiErrorSchema, description="the photos record belongs to another scope")
     @blp.alt_response(412, schema=ApiErrorSchema, description="Tus-Resumable is not 1.0.0")
     @blp.alt_response(413, schema=ApiErrorSchema, description="Upload-Length over Tus-Max-Size")

@@ -53,4 +53,5 @@ class PhotoFileSchema(Schema):
 
 
 class PhotoContentQuerySchema(StrictSchema):
-    variant = fields.String(load_default="original", validate=validate.OneOf(("original", "preview", "thumb")))
+    variant = fields.String(load_default="original",
+                            validate=validate.OneOf(("original", "preview", "thumb")))

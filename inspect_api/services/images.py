@@ -109,8 +109,9 @@ def _check_polyglot(path: str, fmt: str) -> None:
                 raise _reject("trailing_data" if mm.rfind(b"IEND") != -1 else "truncated_image",
                               "PNG 图片结尾无效 (the PNG image does not end where it should)")
         elif fmt == "WEBP":
-            if int.from_bytes(mm[4:8], "little") + 8 != size:
-                raise _reject("truncated_image" if int.from_bytes(mm[4:8], "little") + 8 > size else "trailing_data",
+            declared = int.from_bytes(mm[4:8], "little") + 8
+            if declared != size:
+                raise _reject("truncated_image" if declared > size else "trailing_data",
                               "WebP 图片长度不符 (the WebP image length does not match the file)")
 
 

@@ -36,7 +36,8 @@ from .images import ImageInfo, ImageRejected, inspect_image
 from .scope import get_scoped, scope_clause
 
 VARIANTS = ("original", "preview", "thumb")
-OWNER_MODELS = {"inspections": Inspection, "findings": Finding, "hazards": Hazard, "rectifications": Rectification}
+OWNER_MODELS = {"inspections": Inspection, "findings": Finding, "hazards": Hazard,
+                "rectifications": Rectification}
 ENTERPRISE_OWNER_TABLES = ("hazards", "rectifications")
 PHOTO_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -186,7 +187,8 @@ def reject_photo(session: Session, actor: Actor, photo: Photo, reason: str) -> N
     before = photo.status
     photo.status = "rejected"
     photo.rejected_reason = reason[:200]
-    record_event(session, actor, "photo.rejected", photo, from_state=before, to_state="rejected", reason=reason)
+    record_event(session, actor, "photo.rejected", photo, from_state=before, to_state="rejected",
+                 reason=reason)
     session.flush()
 
 
@@ -207,7 +209,8 @@ def attach_synced_photo(session: Session, photo: Photo) -> Photo:
     if photo.deleted_at is not None or (photo.status == "ready" and photo.storage_key):
         return photo
     uploads = session.scalars(
-        select(Upload).where(Upload.photo_id == photo.id, Upload.state == "done", Upload.is_partial.is_(False))
+        select(Upload)
+        .where(Upload.photo_id == photo.id, Upload.state == "done", Upload.is_partial.is_(False))
         .order_by(Upload.completed_at.desc())
     ).all()
     session.flush()  # the record must be visible to the scope query below
@@ -226,7 +229,8 @@ def attach_synced_photo(session: Session, photo: Photo) -> Photo:
 def resolve_owner(session: Session, actor: Actor, owner_table: str, owner_id: str):
     """The owner record of a photo, if ``actor`` may attach photos to it; else InvalidOwner."""
     if owner_table not in PHOTO_OWNER_TABLES:
-        raise InvalidOwner(details={"fields": {"owner_table": [f"must be one of {', '.join(PHOTO_OWNER_TABLES)}"]}})
+        allowed = ", ".join(PHOTO_OWNER_TABLES)
+        raise InvalidOwner(details={"fields": {"owner_table": [f"must be one of {allowed}"]}})
     if actor.role == "enterprise" and owner_table not in ENTERPRISE_OWNER_TABLES:
         raise InvalidOwner("企业用户只能为隐患或整改上传照片 (enterprise users attach photos to hazards and "
                            "rectifications only)", details={"fields": {"owner_table": ["not allowed"]}})
@@ -249,7 +253,8 @@ def create_photo(session: Session, actor: Actor, data: dict) -> Photo:
         raise ValidationError(details={"fields": {"sha256": ["64 lower-case hex digits"]}})
     allocate_seq(session, 0)
     photo = Photo(id=photo_id, owner_table=data["owner_table"], owner_id=owner.id,
-                  enterprise_id=getattr(owner, "enterprise_id", None), region_code=getattr(owner, "region_code", None),
+                  enterprise_id=getattr(owner, "enterprise_id", None),
+                  region_code=getattr(owner, "region_code", None),
                   sha256=sha, taken_at=data.get("taken_at"), latitude=data.get("latitude"),
                   longitude=data.get("longitude"), status="pending", created_by_id=actor.id)
     session.add(photo)
@@ -313,7 +318,8 @@ def ingest_photo_file(session: Session, storage, actor: Actor, photo_id: str | N
     finally:
         os.unlink(path)
     if photo is None:
-        photo = create_photo(session, actor, {"id": photo_id, "owner_table": owner_table, "owner_id": owner.id})
+        photo = create_photo(session, actor,
+                             {"id": photo_id, "owner_table": owner_table, "owner_id": owner.id})
     allocate_seq(session, 0)
     apply_result(session, actor, photo, result)
     record_event(session, actor, "photo.ingested", photo,
@@ -327,7 +333,8 @@ def photo_variants(photo: Photo) -> list[str]:
 
 
 __all__ = [
-    "UploadLimits", "ChecksumMismatch", "PhotoAlreadyStored", "PhotoTooLarge", "InvalidOwner", "ImageRejected",
-    "store_photo_file", "apply_result", "attach_synced_photo", "create_photo", "get_photo", "ingest_photo_file",
+    "UploadLimits", "ChecksumMismatch", "PhotoAlreadyStored", "PhotoTooLarge", "InvalidOwner",
+    "ImageRejected", "store_photo_file", "apply_result", "attach_synced_photo", "create_photo", "get_photo",
+    "ingest_photo_file",
     "original_key", "derived_key", "variant_key", "reject_photo",
 ]

@@ -116,7 +116,8 @@ def parse_metadata(header: str | None) -> dict:
         if not _META_KEY.match(key) or key in result:
             raise TusError("Upload-Metadata 无效 (invalid Upload-Metadata)", code="invalid_metadata")
         try:
-            result[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8") if value.strip() else ""
+            value = value.strip()
+            result[key] = base64.b64decode(value, validate=True).decode("utf-8") if value else ""
         except (binascii.Error, UnicodeDecodeError):
             raise TusError(f"Upload-Metadata 中 {key} 不是有效的 base64 (invalid base64 for {key})",
                            code="invalid_metadata") from None
@@ -176,7 +177,7 @@ def _parts(upload: Upload) -> list[str]:
 def create_upload(session: Session, actor: Actor, *, length: int | None, metadata: dict, concat: str | None,
                   final_ids: list[str] | None, limits: UploadLimits, storage=None,
                   now: datetime | None = None) -> Upload:
-    """POST /uploads. ``concat`` is None, "partial" or "final" (then ``final_ids`` are the partial uploads)."""
+    """POST /uploads. ``concat`` is None, "partial" or "final" (then ``final_ids`` name the partials)."""
     now = now or utcnow()
     is_partial = concat == "partial"
     parts: list[str] = []
@@ -240,7 +241,8 @@ def _new_upload_id() -> str:
 # ---------------------------------------------------------------- PATCH
 
 
-def check_patch(upload: Upload, offset: int | None, content_type: str | None, content_length: int | None) -> None:
+def check_patch(upload: Upload, offset: int | None, content_type: str | None,
+                content_length: int | None) -> None:
     """Everything that can be refused before the body is read."""
     if (content_type or "").split(";")[0].strip().lower() != OCTET_STREAM:
         raise WrongContentType()
@@ -456,8 +458,8 @@ def purge_expired(session: Session, storage, now: datetime | None = None) -> dic
                 continue
         counts["parts"] += storage.delete_prefix(part_prefix(upload.id))
         counts["open" if upload.state == "open" else "done"] += 1
-        record_event(session, Actor.system("purge-expired"), "upload.expired", upload, from_state=upload.state,
-                     to_state="deleted")
+        record_event(session, Actor.system("purge-expired"), "upload.expired", upload,
+                     from_state=upload.state, to_state="deleted")
         session.delete(upload)
     session.flush()
     return counts

@@ -72,7 +72,8 @@ class S3Storage(Storage):
     def from_config(cls, config) -> "S3Storage":
         return cls(
             config["S3_BUCKET"], endpoint_url=config.get("S3_ENDPOINT_URL"), region=config.get("S3_REGION"),
-            access_key_id=config.get("S3_ACCESS_KEY_ID"), secret_access_key=config.get("S3_SECRET_ACCESS_KEY"),
+            access_key_id=config.get("S3_ACCESS_KEY_ID"),
+            secret_access_key=config.get("S3_SECRET_ACCESS_KEY"),
             addressing_style=config.get("S3_ADDRESSING_STYLE") or "auto",
         )
 
@@ -91,7 +92,8 @@ class S3Storage(Storage):
                     self._client = session.client(
                         "s3", endpoint_url=self.endpoint_url, region_name=self.region,
                         aws_access_key_id=self._access_key_id, aws_secret_access_key=self._secret_access_key,
-                        config=Config(signature_version="s3v4", s3={"addressing_style": self.addressing_style},
+                        config=Config(signature_version="s3v4",
+                                      s3={"addressing_style": self.addressing_style},
                                       retries={"max_attempts": 3, "mode": "standard"},
                                       connect_timeout=5, read_timeout=60),
                     )
