@@ -141,7 +141,8 @@ def user_reset_password(user_id):
 @login_required("admin")
 def devices():
     actor = current_portal_actor()
-    stmt = select_scoped(Device, actor.user).order_by(Device.revoked_at.is_not(None), Device.last_seen_at.desc())
+    stmt = select_scoped(Device, actor.user).order_by(Device.revoked_at.is_not(None),
+                                                      Device.last_seen_at.desc())
     return render_template("admin/devices.html", page=paginate(stmt))
 
 
@@ -222,7 +223,8 @@ def checklists():
         else:
             try:
                 report = checklist_service.import_checklist_file(
-                    db.session, actor, data, filename, code=form_str("code", 60), title=form_str("title", 200),
+                    db.session, actor, data, filename, code=form_str("code", 60),
+                    title=form_str("title", 200),
                     publish=request.form.get("publish") == "1")
             except AppError as exc:
                 db.session.rollback()  # nothing half-done is committed
@@ -232,7 +234,8 @@ def checklists():
                     status = 422
     page = paginate(checklist_service.list_templates_stmt(actor.user))
     counts = checklist_service.template_counts(db.session, [t.id for t in page.items])
-    return render_template("admin/checklists.html", page=page, counts=counts, report=report, error=error), status
+    html = render_template("admin/checklists.html", page=page, counts=counts, report=report, error=error)
+    return html, status
 
 
 @bp.route("/checklists/<template_id>")

@@ -13,7 +13,9 @@ from ..services import notices as notices_service
 from ..services import rectifications as rect_service
 from ..services.scope import get_scoped, scope_clause
 from . import files as portal_files
-from .common import deadline_from_date, field_errors, form_str, local_date, paginate, parse_date, service_message
+from .common import (
+    deadline_from_date, field_errors, form_str, local_date, paginate, parse_date, service_message,
+)
 from .session_auth import current_portal_actor, login_required
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -68,13 +70,14 @@ def review(rect_id):
     if not ctx["can_review"]:
         flash(_("该整改已复查，或您无权复查"), "error")
         return redirect(url_for(".review", rect_id=rect.id))
-    shown = {k: request.form.get(k, "") for k in ("result", "opinion", "onsite_check", "new_deadline",
-                                                   "co_reviewer_id")}
+    fields = ("result", "opinion", "onsite_check", "new_deadline", "co_reviewer_id")
+    shown = {k: request.form.get(k, "") for k in fields}
     errors = {}
     result = request.form.get("result")
     if result not in ("accepted", "rejected"):
         errors["result"] = _("请选择复查结论")
-    data = {"result": result, "opinion": form_str("opinion", 4000), "onsite_check": form_str("onsite_check", 4000),
+    data = {"result": result, "opinion": form_str("opinion", 4000),
+            "onsite_check": form_str("onsite_check", 4000),
             "co_reviewer_id": form_str("co_reviewer_id", 64)}
     try:
         new_day = parse_date(request.form.get("new_deadline"))
@@ -92,7 +95,8 @@ def review(rect_id):
         errors["co_reviewer_id"] = _("请选择第二名执法人员")
     if not errors:
         try:
-            rect_service.review_rectification(db.session, actor, rect, data, current_app.config["BUREAU_CODE"])
+            rect_service.review_rectification(db.session, actor, rect, data,
+                                              current_app.config["BUREAU_CODE"])
         except AppError as exc:
             db.session.rollback()  # nothing half-done is committed
             if exc.status == 404:
@@ -119,8 +123,9 @@ def hazards():
     major = request.args.get("grade") == "major"
     stmt = hazards_service.hazards_stmt(actor.user, status=status, overdue=True if overdue else None,
                                         grade="major" if major else None)
-    return render_template("desk/hazards.html", page=paginate(stmt), status=status, overdue=overdue, major=major,
-                           statuses=hazards_service.ALL_STATUSES, now=utcnow(), is_overdue=hazards_service.is_overdue)
+    return render_template("desk/hazards.html", page=paginate(stmt), status=status, overdue=overdue,
+                           major=major, statuses=hazards_service.ALL_STATUSES, now=utcnow(),
+                           is_overdue=hazards_service.is_overdue)
 
 
 def _hazard_ctx(actor, hazard):
@@ -210,7 +215,8 @@ def issue_notice(hazard_id):
         errors["officer2_id"] = _("请选择第二名执法人员")
     if errors:
         return render_template("desk/hazard.html", errors=errors, **_hazard_ctx(actor, h)), 422
-    data = {"hazard_ids": ids, "deadline_at": deadline_from_date(day), "officer2_id": form_str("officer2_id", 64),
+    data = {"hazard_ids": ids, "deadline_at": deadline_from_date(day),
+            "officer2_id": form_str("officer2_id", 64),
             "safety_measures": form_str("safety_measures", 4000), "reason": form_str("reason", 500)}
     try:
         notice = notices_service.issue_notice(db.session, actor, data, current_app.config["BUREAU_CODE"])
@@ -262,8 +268,9 @@ def enterprises():
 
 def _enterprise_page(actor, ent, data=None, errors=None, status=200):
     stmt = hazards_service.hazards_stmt(actor.user, enterprise_id=ent.id)
-    return render_template("desk/enterprise.html", ent=ent, page=paginate(stmt), now=utcnow(),
-                           is_overdue=hazards_service.is_overdue, data=data or {}, errors=errors or {}), status
+    html = render_template("desk/enterprise.html", ent=ent, page=paginate(stmt), now=utcnow(),
+                           is_overdue=hazards_service.is_overdue, data=data or {}, errors=errors or {})
+    return html, status
 
 
 @bp.route("/enterprises/<enterprise_id>", methods=["GET", "POST"])

@@ -115,8 +115,8 @@ def report(hazard_id):
     files = [f for f in request.files.getlist("photos") if f and f.filename]
     if not files:
         errors["photos"] = _("请至少上传一张整改后的照片")
-    shown = {k: request.form.get(k, "") for k in ("description", "measures", "responsible_person", "funds",
-                                                   "completed_on")}
+    fields = ("description", "measures", "responsible_person", "funds", "completed_on")
+    shown = {k: request.form.get(k, "") for k in fields}
     if errors:
         return render_template("enterprise/report.html", data=shown, errors=errors, **ctx), 422
     try:
@@ -153,8 +153,8 @@ def plan(hazard_id):
                     "time_limit": current.time_limit.isoformat() if current.time_limit else "",
                     "contingency": current.contingency or "", "goal": current.goal or ""}
         return render_template("enterprise/plan.html", hazard=hazard, data=data, errors={})
-    shown = {k: request.form.get(k, "") for k in ("responsibility", "measures", "funds", "time_limit",
-                                                   "contingency", "goal")}
+    fields = ("responsibility", "measures", "funds", "time_limit", "contingency", "goal")
+    shown = {k: request.form.get(k, "") for k in fields}
     errors = {}
     data = {k: form_str(k, 4000) for k in ("responsibility", "measures", "contingency", "goal")}
     try:
@@ -194,7 +194,8 @@ def hazard(hazard_id):
     before = portal_files.photos_by_owner(actor.user, "hazards", [h.id]).get(h.id, [])
     rects = [r for r in h.rectifications if r.deleted_at is None]
     rect_photos = portal_files.photos_by_owner(actor.user, "rectifications", [r.id for r in rects])
-    return render_template("enterprise/hazard.html", hazard=h, before=before, rects=rects, rect_photos=rect_photos,
+    return render_template("enterprise/hazard.html", hazard=h, before=before, rects=rects,
+                           rect_photos=rect_photos,
                            now=utcnow(), is_overdue=hazards_service.is_overdue, reportable=REPORTABLE,
                            has_documents=portal_files.documents_available())
 

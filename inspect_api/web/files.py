@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..errors import AppError, NotFound, ObjectMissing
+from ..errors import NotFound, ObjectMissing
 from ..extensions import db
 from ..models import Photo
 from ..services.scope import get_scoped, scope_clause
@@ -62,7 +62,8 @@ def is_photo_error(exc) -> bool:
     from ..services import photos
     from ..services.images import ImageRejected
 
-    return isinstance(exc, (ImageRejected, photos.ChecksumMismatch, photos.PhotoTooLarge, photos.InvalidOwner))
+    return isinstance(exc, (ImageRejected, photos.ChecksumMismatch, photos.PhotoTooLarge,
+                            photos.InvalidOwner))
 
 
 def _variant_key(photo: Photo, variant: str) -> str:
@@ -100,7 +101,8 @@ def photo_content(photo_id, variant):
 def photo_page(photo_id):
     actor = current_portal_actor()
     photo = get_scoped(db.session, Photo, photo_id, actor.user)
-    return render_template("photo.html", photo=photo, back=request.referrer if _same_origin_referrer() else None)
+    back = request.referrer if _same_origin_referrer() else None
+    return render_template("photo.html", photo=photo, back=back)
 
 
 def _same_origin_referrer() -> bool:
@@ -137,4 +139,3 @@ def review_pdf_response(actor, review) -> Response:
         raise NotFound(_("文书暂不可下载"))
     data = docs.render_review_pdf(db.session, review, docs.DocumentConfig.from_mapping(current_app.config))
     return _pdf(data, f"{review.number or review.id}.pdf")
-

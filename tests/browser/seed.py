@@ -24,7 +24,8 @@ def jpeg_bytes(color=(200, 40, 40), size=(640, 480)) -> bytes:
         shade = int(150 + 80 * y / (h / 2))
         draw.line([(0, y), (w, y)], fill=(shade - 40, shade - 10, 240))
     draw.rectangle([0, h * 0.62, w, h], fill=(120, 115, 105))
-    draw.rectangle([w * 0.3, h * 0.25, w * 0.7, h * 0.68], fill=(225, 225, 220), outline=(90, 90, 90), width=3)
+    draw.rectangle([w * 0.3, h * 0.25, w * 0.7, h * 0.68], fill=(225, 225, 220), outline=(90, 90, 90),
+                   width=3)
     draw.ellipse([w * 0.3, h * 0.2, w * 0.7, h * 0.3], fill=(235, 235, 230), outline=(90, 90, 90), width=3)
     draw.rectangle([w * 0.1, h * 0.66, w * 0.9, h * 0.78], fill=color, outline=(60, 60, 60), width=2)
     return _save(im)

@@ -47,7 +47,8 @@ def _api(live, method, path, body=None, token=None):
 
 def test_admin_revokes_a_device_and_its_token_stops_working(browser, live, screens):
     status, body = _api(live, "POST", "/api/v1/auth/token", {
-        "username": "inspector1", "password": PASSWORD, "device_id": "tablet-HS-0042", "device_name": "执法平板 42"})
+        "username": "inspector1", "password": PASSWORD, "device_id": "tablet-HS-0042",
+        "device_name": "执法平板 42"})
     assert status == 201
     token = body["access_token"]
     assert _api(live, "GET", "/api/v1/devices", token=token)[0] == 200

@@ -37,7 +37,8 @@ def test_admin_changes_role_and_jurisdiction(client, world, db):
     portal_login(client, "admin")
     target = world["inspector2"]
     resp = post_form(client, f"/admin/users/{target.id}", {
-        "display_name": "李四", "role": "supervisor", "region_code": "131182", "certificate_no": target.certificate_no})
+        "display_name": "李四", "role": "supervisor", "region_code": "131182",
+        "certificate_no": target.certificate_no})
     assert resp.status_code == 302
     db.refresh(target)
     assert target.role == "supervisor" and target.region_id == "131182"
@@ -84,7 +85,8 @@ def test_admin_revokes_a_device_and_its_token_stops_working(client, world, db, a
     resp = post_form(client, f"/admin/devices/{device_id}/restore", page_url="/admin/devices")
     assert resp.status_code == 302
     assert client.get("/api/v1/devices", headers=headers).status_code == 401
-    assert client.get("/api/v1/devices", headers=auth.headers("inspector1", device_id="tablet-0001")).status_code == 200
+    fresh = auth.headers("inspector1", device_id="tablet-0001")
+    assert client.get("/api/v1/devices", headers=fresh).status_code == 200
 
 
 def test_enterprise_import_reports_each_bad_row(client, world, db):
@@ -122,7 +124,8 @@ def test_checklist_import_and_publish(client, world, db):
     assert resp.status_code == 302
     db.refresh(tpl)
     assert tpl.status == "published"
-    resp = post_form(client, f"/admin/checklists/{tpl.id}/new-version", page_url=f"/admin/checklists/{tpl.id}")
+    resp = post_form(client, f"/admin/checklists/{tpl.id}/new-version",
+                     page_url=f"/admin/checklists/{tpl.id}")
     assert resp.status_code == 302
     assert db.query(ChecklistTemplate).filter_by(code="HC-PORTAL", version=2).one().status == "draft"
 

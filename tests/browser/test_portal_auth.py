@@ -121,7 +121,8 @@ def test_imported_user_must_change_password_before_anything_else(client, world, 
     assert "首次登录，请先设置新密码" in page.get_data(as_text=True)
     resp = post_form(client, "/password", {"new_password": "short", "confirm_password": "short"})
     assert resp.status_code == 422 and "至少 8 位" in resp.get_data(as_text=True)
-    resp = post_form(client, "/password", {"new_password": "NewPass-2026", "confirm_password": "NewPass-2026"})
+    resp = post_form(client, "/password",
+                     {"new_password": "NewPass-2026", "confirm_password": "NewPass-2026"})
     assert resp.status_code == 302
     assert client.get("/account").status_code == 200
     fresh = db.get(User, user.id)

@@ -12,7 +12,8 @@ ROOT = os.path.dirname(inspect_api.__file__)
 MO = os.path.join(ROOT, "translations", "en", "LC_MESSAGES", "messages.mo")
 # The portal's own modules and templates (the dashboard keeps its own strings up to date)
 OWN_DIRS = ("templates/admin", "templates/desk", "templates/enterprise")
-OWN_MODULES = ("views.py", "admin.py", "desk.py", "enterprise.py", "files.py", "filters.py", "session_auth.py")
+OWN_MODULES = ("views.py", "admin.py", "desk.py", "enterprise.py", "files.py", "filters.py",
+               "session_auth.py")
 
 
 def _portal_messages() -> set[str]:

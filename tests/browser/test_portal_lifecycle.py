@@ -22,6 +22,11 @@ def _report(client, hazard_id, description="已修复防火堤并做防渗处理
                        content_type="multipart/form-data")
 
 
+def _acknowledge(client, notice):
+    return post_form(client, f"/enterprise/notices/{notice.id}/acknowledge",
+                     page_url=f"/enterprise/notices/{notice.id}")
+
+
 def _logout(client):
     page = client.get("/account")
     client.post("/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
@@ -49,7 +54,7 @@ def test_enterprise_walks_a_notice_to_closure_through_the_pages(client, world, d
     page = client.get(f"/enterprise/notices/{notice.id}")
     html = page.get_data(as_text=True)
     assert "签收" in html and "《危险化学品安全管理条例》第二十条" in html
-    assert f"/files/photos/" in html  # hazard thumbnails
+    assert "/files/photos/" in html  # hazard thumbnails
     # a fix cannot be reported before 签收
     assert client.get(f"/enterprise/hazards/{hazards[0].id}/report").status_code == 302
     resp = client.post(f"/enterprise/notices/{notice.id}/acknowledge",
@@ -64,7 +69,8 @@ def test_enterprise_walks_a_notice_to_closure_through_the_pages(client, world, d
     assert resp.status_code == 302, resp.get_data(as_text=True)
     rect = db.query(Rectification).filter_by(hazard_id=hazards[0].id).one()
     assert str(rect.funds) == "12500.50" and rect.responsible_person == "张三"
-    assert db.query(Photo).filter_by(owner_table="rectifications", owner_id=rect.id, status="ready").count() == 1
+    ready = db.query(Photo).filter_by(owner_table="rectifications", owner_id=rect.id, status="ready")
+    assert ready.count() == 1
     _logout(client)
 
     # the inspector rejects it, with an opinion and a new deadline
@@ -112,7 +118,7 @@ def test_review_without_second_officer_is_refused_with_a_message(client, world, 
     notice, hazards = seed_notice(db, world, storage, descriptions=["安全阀未校验"])
     db.commit()
     portal_login(client, "enterprise1")
-    post_form(client, f"/enterprise/notices/{notice.id}/acknowledge", page_url=f"/enterprise/notices/{notice.id}")
+    _acknowledge(client, notice)
     assert _report(client, hazards[0].id).status_code == 302
     rect = db.query(Rectification).filter_by(hazard_id=hazards[0].id).one()
     _logout(client)
@@ -234,11 +240,12 @@ def test_a_fix_report_with_a_broken_photo_is_refused_and_nothing_is_kept(client,
     notice, hazards = seed_notice(db, world, storage, descriptions=["坏照片测试"])
     db.commit()
     portal_login(client, "enterprise1")
-    post_form(client, f"/enterprise/notices/{notice.id}/acknowledge", page_url=f"/enterprise/notices/{notice.id}")
+    _acknowledge(client, notice)
     page = client.get(f"/enterprise/hazards/{hazards[0].id}/report")
-    resp = client.post(f"/enterprise/hazards/{hazards[0].id}/report", content_type="multipart/form-data", data={
-        "csrf_token": csrf_from(page.get_data(as_text=True)), "description": "已整改",
-        "photos": [(io.BytesIO(jpeg_bytes()[:600]), "broken.jpg")]})
+    form = {"csrf_token": csrf_from(page.get_data(as_text=True)), "description": "已整改",
+            "photos": [(io.BytesIO(jpeg_bytes()[:600]), "broken.jpg")]}
+    resp = client.post(f"/enterprise/hazards/{hazards[0].id}/report", content_type="multipart/form-data",
+                       data=form)
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     assert "照片无法使用" in html and "已整改" in html  # the form keeps what was typed
@@ -252,7 +259,7 @@ def test_major_hazard_needs_the_five_point_plan_before_a_fix_is_reported(client,
     notice, hazards = seed_notice(db, world, storage, descriptions=["液化烃储罐无紧急切断"], grade="major")
     db.commit()
     portal_login(client, "enterprise1")
-    post_form(client, f"/enterprise/notices/{notice.id}/acknowledge", page_url=f"/enterprise/notices/{notice.id}")
+    _acknowledge(client, notice)
     html = client.get(f"/enterprise/notices/{notice.id}").get_data(as_text=True)
     assert "先提交治理方案（五落实）" in html
     resp = post_form(client, f"/enterprise/hazards/{hazards[0].id}/plan", {"responsibility": "设备部 李工"})
@@ -294,7 +301,7 @@ def test_supervisor_closes_a_verified_major_hazard_and_a_county_supervisor_canno
     hazards_service.list_hazard(db, Actor(world["supervisor"]), h)
     db.commit()
     portal_login(client, "enterprise1")
-    post_form(client, f"/enterprise/notices/{notice.id}/acknowledge", page_url=f"/enterprise/notices/{notice.id}")
+    _acknowledge(client, notice)
     assert _report(client, h.id).status_code == 302
     rect = db.query(Rectification).filter_by(hazard_id=h.id).one()
     _logout(client)
@@ -308,7 +315,8 @@ def test_supervisor_closes_a_verified_major_hazard_and_a_county_supervisor_canno
     _logout(client)
 
     portal_login(client, "supervisor_taocheng")  # county level: below the city listing
-    resp = post_form(client, f"/desk/hazards/{h.id}/close", {"reason": "销号"}, page_url=f"/desk/hazards/{h.id}")
+    resp = post_form(client, f"/desk/hazards/{h.id}/close", {"reason": "销号"},
+                     page_url=f"/desk/hazards/{h.id}")
     assert resp.status_code == 422
     assert "须由挂牌督办级别或更高级别的负责人销号" in resp.get_data(as_text=True)
     db.refresh(h)
