@@ -13,7 +13,7 @@ from ..errors import NotFound
 from ..models import (
     AuditEvent, ChecklistItem, ChecklistTemplate, Device, EnforcementCase, Enterprise, Finding,
     Hazard, Inspection, InspectionTask, Notice, PenaltyDecision, Photo, Rectification, Region,
-    RemediationPlan, Review, User, region_prefix,
+    RemediationPlan, Review, Upload, User, region_prefix,
 )
 
 STAFF_ROLES = ("supervisor", "inspector")
@@ -59,6 +59,9 @@ def scope_clause(model, user: User):
                 select(ChecklistTemplate.id).where(ChecklistTemplate.status == "published")
             )
         return true()
+    if model is Upload:
+        # a tus upload in progress belongs to its creator alone (CONTRACT §3), admins included
+        return Upload.user_id == user.id
     if model in (User, Device):
         if role == "admin":
             return true()

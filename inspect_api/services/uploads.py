@@ -42,6 +42,7 @@ from .actor import Actor
 from .audit import record_event
 from .images import ImageRejected
 from .photos import UploadLimits
+from .scope import scope_clause
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum,concatenation"
@@ -156,7 +157,7 @@ def part_prefix(upload_id: str) -> str:
 def get_upload(session: Session, actor: Actor, upload_id: str, *, now: datetime | None = None,
                for_update: bool = False) -> Upload:
     """An upload of ``actor``; others' uploads answer 404; an expired open one 410."""
-    stmt = select(Upload).where(Upload.id == upload_id, Upload.user_id == (actor.id or ""))
+    stmt = select(Upload).where(Upload.id == upload_id, scope_clause(Upload, actor.user))
     if for_update:
         stmt = stmt.with_for_update()
     upload = session.scalars(stmt).first()
