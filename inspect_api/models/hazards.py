@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Numeric, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -19,6 +19,15 @@ LISTING_LEVELS = ("province", "city", "county")
 
 class Hazard(SyncMixin, TimestampMixin, db.Model):
     __tablename__ = "hazards"
+    # Statistics (services/stats.py): period scans by found_at / closed_at; on PostgreSQL the INCLUDE
+    # columns make them index-only scans over 1M+ hazards (SQLite: plain indexes).
+    __table_args__ = (
+        Index("ix_hazards_stats_found", "found_at", postgresql_include=[
+            "region_code", "grade", "status", "closed_at", "deadline_at", "listing_level", "deleted_at", "id",
+            "enterprise_id"]),
+        Index("ix_hazards_stats_closed", "closed_at", postgresql_include=[
+            "found_at", "region_code", "grade", "status", "deleted_at"]),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
     inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"), index=True)

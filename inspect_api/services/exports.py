@@ -37,7 +37,7 @@ from .actor import Actor
 from .scope import scope_clause
 from .stats import (
     GRADE_LABELS, LOCAL_OFFSET_HOURS, LOCAL_TZ, StatsFilter, StatsTable, _industry_filter, _region_filter,
-    dialect_name, region_label, require_stats_reader,
+    dialect_name, region_label, require_stats_reader, tune_for_analytics,
 )
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -506,6 +506,7 @@ def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, n
 
 def ledger_chunks(session: Session, stmt, chunk: int = LEDGER_CHUNK, counter: list | None = None):
     """Rows in chunks from a server-side cursor (never the whole result in memory)."""
+    tune_for_analytics(session)  # PostgreSQL: the ORDER BY over 1M rows sorts in memory
     conn = session.connection()
     # statement-level option: Connection.execution_options() would change the shared connection in place
     result = conn.execute(stmt, execution_options={"yield_per": chunk})

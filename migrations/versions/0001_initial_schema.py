@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 08:07:33.653870
+Create Date: 2026-12-01 08:50:26.213568
 
 """
 from alembic import op
@@ -495,6 +495,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_hazards_inspection_id'), ['inspection_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hazards_notice_id'), ['notice_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hazards_region_code'), ['region_code'], unique=False)
+        batch_op.create_index('ix_hazards_stats_closed', ['closed_at'], unique=False, postgresql_include=['found_at', 'region_code', 'grade', 'status', 'deleted_at'])
+        batch_op.create_index('ix_hazards_stats_found', ['found_at'], unique=False, postgresql_include=['region_code', 'grade', 'status', 'closed_at', 'deadline_at', 'listing_level', 'deleted_at', 'id', 'enterprise_id'])
         batch_op.create_index(batch_op.f('ix_hazards_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_hazards_sync_seq'), ['sync_seq'], unique=False)
 
@@ -646,6 +648,8 @@ def downgrade():
     with op.batch_alter_table('hazards', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hazards_sync_seq'))
         batch_op.drop_index(batch_op.f('ix_hazards_status'))
+        batch_op.drop_index('ix_hazards_stats_found', postgresql_include=['region_code', 'grade', 'status', 'closed_at', 'deadline_at', 'listing_level', 'deleted_at', 'id', 'enterprise_id'])
+        batch_op.drop_index('ix_hazards_stats_closed', postgresql_include=['found_at', 'region_code', 'grade', 'status', 'deleted_at'])
         batch_op.drop_index(batch_op.f('ix_hazards_region_code'))
         batch_op.drop_index(batch_op.f('ix_hazards_notice_id'))
         batch_op.drop_index(batch_op.f('ix_hazards_inspection_id'))
