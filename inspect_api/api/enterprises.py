@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
@@ -59,6 +60,23 @@ class EnterpriseImport(MethodView):
         report = import_service.import_enterprises_file(
             db.session, current_actor(), upload.read(), upload.filename, dry_run=args["dry_run"])
         return report.as_dict()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@blp.route("/import/template")
+class EnterpriseImportTemplate(MethodView):
+    @auth_required("admin", "supervisor")
+    @blp.response(200, description="XLSX import template", content_type=XLSX)
+    def get(self):
+        """A blank import spreadsheet: Chinese headers, an example row, a sheet of allowed values."""
+        from ..services.uscc import make_uscc
+
+        data = import_service.enterprise_template_xlsx(make_uscc("131102", 1))
+        return Response(data, mimetype=XLSX, headers={
+            "Content-Disposition": "attachment; filename=enterprise-import-template.xlsx; filename*=UTF-8''"
+                                   "%E4%BC%81%E4%B8%9A%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"})
 
 
 @blp.route("/<enterprise_id>")

@@ -459,3 +459,50 @@ def import_enterprises(session: Session, actor: Actor, table: Table, *,
 def import_enterprises_file(session: Session, actor: Actor, data: bytes, filename: str | None = None, *,
                             dry_run: bool = False) -> ImportReport:
     return import_enterprises(session, actor, read_table(data, filename), dry_run=dry_run)
+
+
+TEMPLATE_HEADER = ["统一社会信用代码", "企业名称", "所属区县", "地址", "行业", "企业规模", "重大危险源等级",
+                   "风险等级（红/橙/黄/蓝）", "重点监管危险化工工艺", "法定代表人", "联系人", "联系电话", "纬度", "经度",
+                   "备注"]
+
+
+def enterprise_template_xlsx(example_uscc: str) -> bytes:
+    """A blank import spreadsheet: the header, one example row, and a sheet explaining the columns."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from .enterprises import HAZARDOUS_PROCESSES, INDUSTRIES
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "企业名录"
+    ws.append(TEMPLATE_HEADER)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.append([example_uscc, "衡水示例化工有限公司", "桃城区", "衡水市桃城区某某路1号", "C26", "中型", "三级", "橙",
+               "氯化工艺、加氢工艺", "张三", "李四", "0318-1234567", 37.739, 115.670, "示例行，导入前请删除"])
+    for column, width in zip("ABCDEFGHIJKLMNO", (22, 30, 12, 32, 8, 10, 14, 20, 28, 12, 10, 16, 10, 10, 20)):
+        ws.column_dimensions[column].width = width
+    ws.freeze_panes = "A2"
+    help_ws = wb.create_sheet("填写说明")
+    help_ws.append(["列", "说明"])
+    for row in (
+        ("统一社会信用代码", "必填，18位，按 GB 32100 校验；同一代码重复导入时更新该企业"),
+        ("企业名称", "必填"),
+        ("所属区县", "必填：区县名称（如 桃城区）或行政区划代码（如 131102）"),
+        ("行业", "国民经济行业分类代码，如 C26；也可写门类名称"),
+        ("企业规模", "大型 / 中型 / 小型 / 微型"),
+        ("重大危险源等级", "无 / 一级 / 二级 / 三级 / 四级"),
+        ("风险等级", "红 / 橙 / 黄 / 蓝"),
+        ("重点监管危险化工工艺", "多个用顿号、逗号或分号分隔；可选值见下"),
+        ("空白单元格", "更新已有企业时，空白的选填单元格保留原值"),
+    ):
+        help_ws.append(list(row))
+    help_ws.append([])
+    help_ws.append(["重点监管危险化工工艺（18种）", "、".join(HAZARDOUS_PROCESSES)])
+    help_ws.append(["常见行业代码", "；".join(f"{k} {v}" for k, v in INDUSTRIES.items())])
+    help_ws.column_dimensions["A"].width = 28
+    help_ws.column_dimensions["B"].width = 90
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

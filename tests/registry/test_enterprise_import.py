@@ -275,3 +275,20 @@ def test_a_zip_that_is_not_a_workbook_and_a_legacy_xls_are_422(client, world, au
                            headers=auth.headers("admin"), content_type="multipart/form-data")
         assert resp.status_code == 422, name
         assert resp.get_json()["code"] == "import_file_invalid"
+
+
+def test_the_import_template_imports_its_example_row(client, world, auth, db):
+    h = auth.headers("admin")
+    resp = client.get("/api/v1/enterprises/import/template", headers=h)
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "attachment" in resp.headers["Content-Disposition"]
+    report = import_enterprises_file(db, Actor(world["admin"]), resp.data, "template.xlsx")
+    assert (report.created, report.failed, report.ignored_columns) == (1, 0, [])
+    db.flush()
+    ent = db.scalars(select(Enterprise).where(Enterprise.name == "衡水示例化工有限公司",
+                                              Enterprise.id != world.ent1.id)).one()
+    assert (ent.region_id, ent.major_hazard_level, ent.risk_color, ent.scale) == (
+        "131102", 3, "orange", "medium")
+    assert client.get("/api/v1/enterprises/import/template",
+                      headers=auth.headers("inspector1")).status_code == 403
