@@ -176,3 +176,11 @@ def test_portal_pages_vary_on_language(client, world):
 
 
 _ = _db  # keep the import for fixtures that use the shared session
+
+
+def test_the_portal_session_cookie_does_not_authenticate_the_api(client, world):
+    # the API takes bearer tokens only, so it needs no CSRF protection
+    portal_login(client, "admin")
+    assert client.get("/account").status_code == 200
+    resp = client.get("/api/v1/devices")
+    assert resp.status_code == 401 and resp.get_json()["code"] == "unauthorized"
