@@ -147,3 +147,40 @@ def test_concurrent_accept_and_reject_of_one_rectification_leave_one_review(live
         assert s.get(Hazard, hazard_id).status == expected
         assert s.get(Rectification, rect_id).status == winner["result"]
         s.rollback()
+
+
+def test_two_inspectors_ordering_one_hazard_at_once_make_one_notice_and_no_number_gap(live_server):
+    live = live_server
+    with live.app.app_context():
+        s = _db.session
+        insp = Inspection(enterprise_id=live.ids["ent2"], region_code="131102", lead_inspector_id=live.ids["inspector1"],
+                          co_inspector_id=live.ids["inspector2"], status="submitted")
+        s.add(insp)
+        s.flush()
+        hazards = [Hazard(enterprise_id=live.ids["ent2"], region_code="131102", inspection_id=insp.id,
+                          description=f"并发下达{i}") for i in range(2)]
+        s.add_all(hazards)
+        s.commit()
+        first, second = hazards[0].id, hazards[1].id
+    i1, i2 = _token(live, "inspector1"), _token(live, "inspector2")
+    deadline = (utcnow() + timedelta(days=9)).isoformat()
+    url = f"{live.url}/api/v1/notices"
+    responses = _race([
+        lambda: requests.post(url, json={"hazard_ids": [first], "deadline_at": deadline,
+                                         "officer2_id": live.ids["inspector2"]}, headers=i1, timeout=30),
+        lambda: requests.post(url, json={"hazard_ids": [first], "deadline_at": deadline,
+                                         "officer2_id": live.ids["inspector1"]}, headers=i2, timeout=30),
+    ])
+    assert sorted(r.status_code for r in responses) == [201, 409], [r.text for r in responses]
+    winner = next(r for r in responses if r.status_code == 201).json()
+    nxt = requests.post(url, json={"hazard_ids": [second], "deadline_at": deadline,
+                                   "officer2_id": live.ids["inspector2"]}, headers=i1, timeout=30)
+    assert nxt.status_code == 201, nxt.text
+    with live.app.app_context():
+        s = _db.session
+        notices = s.scalars(select(Notice).join(Hazard, Hazard.notice_id == Notice.id)
+                            .where(Hazard.id.in_([first, second])).order_by(Notice.seq_no)).all()
+        assert [n.id for n in notices] == [winner["id"], nxt.json()["id"]]
+        assert notices[1].seq_no == notices[0].seq_no + 1, "the refused notice gave its number back"
+        assert s.scalar(select(func.count()).select_from(Notice).where(Notice.enterprise_id == live.ids["ent2"])) == 2
+        s.rollback()
