@@ -33,7 +33,8 @@ class HazardRectifications(MethodView):
         """The rectifications reported for a hazard, newest first."""
         user = current_actor().user
         hazard = hazard_service.get_hazard(db.session, user, hazard_id)
-        return list(db.session.scalars(rect_service.rectifications_stmt(user, hazard_id=hazard.id)))
+        return rect_service.with_photo_counts(
+            db.session, list(db.session.scalars(rect_service.rectifications_stmt(user, hazard_id=hazard.id))))
 
     @auth_required
     @blp.arguments(RectificationCreateSchema)
@@ -57,7 +58,8 @@ class Rectifications(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """Rectifications in the caller's scope; `?status=pending` is the review worklist."""
-        return paginate(rect_service.rectifications_stmt(current_actor().user, **args), pagination_parameters)
+        page = paginate(rect_service.rectifications_stmt(current_actor().user, **args), pagination_parameters)
+        return rect_service.with_photo_counts(db.session, page)
 
 
 @blp.route("/rectifications/<rect_id>")

@@ -159,6 +159,9 @@ class RectificationSchema(Schema):
                            metadata={"description": "the review (复查) result and opinion, once reviewed"})
 
     def _photos(self, rect):
+        prefetched = getattr(rect, "ready_photo_count", None)  # services.rectifications.with_photo_counts
+        if prefetched is not None:
+            return prefetched
         from sqlalchemy import func, select
 
         from ..extensions import db

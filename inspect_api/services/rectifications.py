@@ -162,3 +162,19 @@ def pending_reviews_stmt(user: User):
     return (select(Rectification).where(scope_clause(Rectification, user), Rectification.status == "pending",
                                         Rectification.deleted_at.is_(None))
             .order_by(Rectification.reported_at, Rectification.id))
+
+
+def with_photo_counts(session: Session, rects: list[Rectification]) -> list[Rectification]:
+    """Set ``ready_photo_count`` on each rectification with one query (for list views)."""
+    from sqlalchemy import func
+
+    from ..models import Photo
+
+    ids = [r.id for r in rects]
+    counts = dict(session.execute(
+        select(Photo.owner_id, func.count()).where(
+            Photo.owner_table == "rectifications", Photo.owner_id.in_(ids), Photo.status == "ready",
+            Photo.deleted_at.is_(None)).group_by(Photo.owner_id)).all()) if ids else {}
+    for r in rects:
+        r.ready_photo_count = int(counts.get(r.id, 0))
+    return rects

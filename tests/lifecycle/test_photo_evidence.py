@@ -29,6 +29,10 @@ def test_enterprise_photo_of_the_fix_lets_the_inspector_accept_without_onsite_ch
     assert resp.status_code == 201, resp.get_json()
     assert resp.get_json()["status"] == "ready"
     assert api.get("inspector1", f"/rectifications/{rect['id']}")[1]["photo_count"] == 1
+    status, listed = api.get("inspector1", "/rectifications", {"status": "pending"})
+    assert [(r["id"], r["photo_count"]) for r in listed] == [(rect["id"], 1)]
+    status, listed = api.get("enterprise1", f"/hazards/{hz['id']}/rectifications")
+    assert [(r["id"], r["photo_count"]) for r in listed] == [(rect["id"], 1)]
 
     status, review = api.post("inspector1", f"/rectifications/{rect['id']}/review",
                               {"result": "accepted", "co_reviewer_id": world["inspector2"].id})
