@@ -230,7 +230,8 @@ def http_bench(files: list[str], upload_mb: int, work: str) -> dict:
     proc, url, hazard_id = start_server(work, max(upload_mb, 60) * MB + MB)
     try:
         tok = requests.post(url + "/api/v1/auth/token", json={"username": "inspector1",
-                                                              "password": "test-pass-123"}).json()["access_token"]
+                                                              "password": "test-pass-123"}
+                            ).json()["access_token"]
         headers = {"Authorization": f"Bearer {tok}", "Tus-Resumable": "1.0.0"}
         datas = [open(p, "rb").read() for p in files]
         # warm up both workers
@@ -294,7 +295,8 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_worker":
         worker(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
         return
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--photos", type=int, default=6)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--upload-mb", type=int, default=100)
@@ -314,13 +316,14 @@ def main() -> None:
             print(f"{pipeline:7s} median {r['median_ms']:7.1f} ms wall, {r['cpu_median_ms']:7.1f} ms CPU  "
                   f"{r['photos_per_s']:5.2f} photos/s  peak RSS {r['peak_rss_mb']:6.1f} MB", flush=True)
         results["speedup_derivs_vs_naive"] = results["naive"]["median_ms"] / results["derivs"]["median_ms"]
-        results["cpu_derivs_vs_decode"] = results["derivs"]["cpu_median_ms"] / results["decode"]["cpu_median_ms"]
-        results["cpu_derivs_only_vs_decode"] = (results["derivs_only"]["cpu_median_ms"]
-                                                / results["decode"]["cpu_median_ms"])
-        results["cpu_speedup_derivs_vs_naive"] = results["naive"]["cpu_median_ms"] / results["derivs"]["cpu_median_ms"]
+        cpu = {name: results[name]["cpu_median_ms"] for name in ("decode", "naive", "derivs_only", "derivs")}
+        results["cpu_derivs_vs_decode"] = cpu["derivs"] / cpu["decode"]
+        results["cpu_derivs_only_vs_decode"] = cpu["derivs_only"] / cpu["decode"]
+        results["cpu_speedup_derivs_vs_naive"] = cpu["naive"] / cpu["derivs"]
         results["bomb_refusal_ms"] = bomb_refusal_ms(work)
         print(f"derivatives (with validation) vs naive: {results['speedup_derivs_vs_naive']:.2f}×; "
-              f"vs one full decode: {results['derivs']['median_ms'] / results['decode']['median_ms']:.2f}× wall, "
+              f"vs one full decode: "
+              f"{results['derivs']['median_ms'] / results['decode']['median_ms']:.2f}× wall, "
               f"{results['cpu_derivs_vs_decode']:.2f}× CPU time (less sensitive to a loaded machine); "
               f"derivative work alone {results['cpu_derivs_only_vs_decode']:.2f}× a full decode (CPU); "
               f"vs naive {results['cpu_speedup_derivs_vs_naive']:.2f}× (CPU)")
@@ -330,7 +333,8 @@ def main() -> None:
             print(f"HTTP full-path ingest (POST /photos + tus, 5 MB chunks, 2 clients, gunicorn -w 2): "
                   f"{results['http_ingest_photos_per_s']:.2f} photos/s; worker peak RSS "
                   f"{results['http_worker_peak_rss_mb_after_ingest']} MB")
-            print(f"tus upload throughput, {args.upload_mb} MB in 5 MB chunks over loopback to local storage: "
+            print(f"tus upload throughput, {args.upload_mb} MB in 5 MB chunks over loopback "
+                  f"to local storage: "
                   f"{results['upload_mb_per_s']:.1f} MB/s (worker peak RSS after: "
                   f"{results['http_worker_peak_rss_mb_after_upload']} MB)")
         if args.json:

@@ -33,15 +33,18 @@ class Owners:
 
 
 def make_owners(session, world) -> Owners:
-    ins = Inspection(enterprise_id=world.ent1.id, region_code="131102", lead_inspector_id=world["inspector1"].id)
+    ins = Inspection(enterprise_id=world.ent1.id, region_code="131102",
+                     lead_inspector_id=world["inspector1"].id)
     session.add(ins)
     session.flush()
-    hz = Hazard(enterprise_id=world.ent1.id, region_code="131102", inspection_id=ins.id, description="储罐区防火堤破损")
+    hz = Hazard(enterprise_id=world.ent1.id, region_code="131102", inspection_id=ins.id,
+                description="储罐区防火堤破损")
     hz2 = Hazard(enterprise_id=world.ent2.id, region_code="131102", description="消防通道堵塞")
     hz3 = Hazard(enterprise_id=world.ent_shenzhou.id, region_code="131182", description="静电接地缺失")
     session.add_all([hz, hz2, hz3])
     session.flush()
-    rect = Rectification(hazard_id=hz.id, enterprise_id=world.ent1.id, region_code="131102", description="已修复防火堤")
+    rect = Rectification(hazard_id=hz.id, enterprise_id=world.ent1.id, region_code="131102",
+                         description="已修复防火堤")
     session.add(rect)
     session.flush()
     return Owners(ins, hz, rect, hz2, hz3)
@@ -71,7 +74,8 @@ class TusClient:
         self.client = client
         self.headers = {**TUS, **headers}
 
-    def create(self, length: int | None, meta: dict | None = None, extra: dict | None = None, data: bytes = b""):
+    def create(self, length: int | None, meta: dict | None = None, extra: dict | None = None,
+               data: bytes = b""):
         headers = dict(self.headers)
         if length is not None:
             headers["Upload-Length"] = str(length)
@@ -83,7 +87,8 @@ class TusClient:
         return self.client.post("/api/v1/uploads", headers=headers, data=data)
 
     def patch(self, location: str, offset: int, data: bytes, extra: dict | None = None):
-        headers = {**self.headers, "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"}
+        headers = {**self.headers, "Upload-Offset": str(offset),
+                   "Content-Type": "application/offset+octet-stream"}
         headers.update(extra or {})
         return self.client.patch(location, headers=headers, data=data)
 

@@ -48,7 +48,8 @@ def exif_bytes(*, taken: str | None = "2026:11:30 14:05:09", offset: str | None 
     return exif.tobytes()
 
 
-def jpeg_bytes(width: int = 800, height: int = 600, *, seed: int = 0, quality: int = 88, exif: bytes | None = None,
+def jpeg_bytes(width: int = 800, height: int = 600, *, seed: int = 0, quality: int = 88,
+               exif: bytes | None = None,
                **exif_kw) -> bytes:
     im = photo_like(width, height, seed)
     out = io.BytesIO()
@@ -78,7 +79,8 @@ def heic_bytes(width: int = 320, height: int = 240) -> bytes:
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
 
 def png_bomb(width: int = 40000, height: int = 40000) -> bytes:
@@ -91,7 +93,8 @@ def png_bomb(width: int = 40000, height: int = 40000) -> bytes:
     row = b"\x00" + b"\x00" * width
     compressor = zlib.compressobj(9)
     idat = compressor.compress(row * 64) + compressor.flush()
-    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat)
+            + _png_chunk(b"IEND", b""))
 
 
 def jpeg_header_bomb(width: int = 60000, height: int = 60000) -> bytes:
@@ -108,7 +111,8 @@ def pdf_bytes() -> bytes:
 
 
 def exe_bytes() -> bytes:
-    return b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00" + b"\x00" * 200
+    return (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48
+            + b"PE\x00\x00" + b"\x00" * 200)
 
 
 def zip_bytes() -> bytes:

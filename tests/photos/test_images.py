@@ -72,7 +72,8 @@ def test_jpeg_cut_just_before_its_end_marker_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("make", [imagegen.pdf_bytes, imagegen.exe_bytes, imagegen.zip_bytes,
-                                  lambda: b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
+                                  lambda: b"<svg xmlns='http://www.w3.org/2000/svg'>"
+                                          b"<script>alert(1)</script></svg>",
                                   lambda: b"GIF89a" + b"\x00" * 100, lambda: b""],
                          ids=["pdf", "exe", "zip", "svg", "gif", "empty"])
 def test_other_files_renamed_jpg_are_refused(tmp_path, make):

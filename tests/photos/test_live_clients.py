@@ -75,7 +75,8 @@ def test_tus_js_client_chunked_upload(live_server, hazard_id, big_photo):
     new_photo(live_server, tok, hazard_id, "JsChunked0000001")
     result = run_js({"endpoint": f"{live_server.url}/api/v1/uploads", "token": tok, "file": path,
                      "chunkSize": 200 * 1024, "mode": "simple",
-                     "metadata": {"photo_id": "JsChunked0000001", "filename": "隐患.jpg", "filetype": "image/jpeg"}})
+                     "metadata": {"photo_id": "JsChunked0000001", "filename": "隐患.jpg",
+                                  "filetype": "image/jpeg"}})
     assert result["ok"], result
     assert result["chunks"] == -(-len(data) // (200 * 1024))
     body = photo_state(live_server, tok, "JsChunked0000001")
@@ -127,7 +128,8 @@ def test_tus_js_client_sees_the_422_of_a_refused_file(live_server, hazard_id, tm
     assert photo_state(live_server, tok, "JsRefused0000001")["status"] == "rejected"
 
 
-def test_tuspy_uploads_with_sha1_checksums_and_resumes(live_server, hazard_id, big_photo, tmp_path, monkeypatch):
+def test_tuspy_uploads_with_sha1_checksums_and_resumes(live_server, hazard_id, big_photo, tmp_path,
+                                                       monkeypatch):
     from tusclient import client as tus_client
     from tusclient.storage.filestorage import FileStorage
 
@@ -146,7 +148,8 @@ def test_tuspy_uploads_with_sha1_checksums_and_resumes(live_server, hazard_id, b
     path, data = big_photo
     tok = token(live_server)
     new_photo(live_server, tok, hazard_id, "PyResume00000001")
-    client = tus_client.TusClient(f"{live_server.url}/api/v1/uploads", headers={"Authorization": f"Bearer {tok}"})
+    client = tus_client.TusClient(f"{live_server.url}/api/v1/uploads",
+                                  headers={"Authorization": f"Bearer {tok}"})
     store = FileStorage(str(tmp_path / "tuspy-urls.json"))
     # tuspy leaves files it opens from a path unclosed and closes streams it is given
     # (fingerprinting): hand it in-memory streams that survive close()
@@ -179,10 +182,12 @@ def test_tuspy_bad_chunk_checksum_is_460(live_server, hazard_id):
     tok = token(live_server)
     headers = {"Authorization": f"Bearer {tok}", "Tus-Resumable": "1.0.0"}
     resp = requests.post(f"{live_server.url}/api/v1/uploads", timeout=30,
-                         headers={**headers, "Upload-Length": "100", "Upload-Metadata": "photo_id UHlCYWQwMDAwMDAwMDAwMQ=="})
+                         headers={**headers, "Upload-Length": "100",
+                                  "Upload-Metadata": "photo_id UHlCYWQwMDAwMDAwMDAwMQ=="})
     location = resp.headers["Location"]
     resp = requests.patch(location, data=b"x" * 50, timeout=30,
-                          headers={**headers, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream",
+                          headers={**headers, "Upload-Offset": "0",
+                                   "Content-Type": "application/offset+octet-stream",
                                    "upload-checksum": "sha1 AAAAAAAAAAAAAAAAAAAAAAAAAAA="})
     assert resp.status_code == 460
     assert requests.head(location, headers=headers, timeout=30).headers["Upload-Offset"] == "0"
@@ -210,7 +215,8 @@ def test_an_upload_continues_on_another_app_server_sharing_database_and_storage(
         new_photo(live_server, tok, hazard_id, "TwoServers000001")
         headers = {"Authorization": f"Bearer {tok}", "Tus-Resumable": "1.0.0"}
         resp = requests.post(f"{live_server.url}/api/v1/uploads", timeout=30, headers={
-            **headers, "Upload-Length": str(len(data)), "Upload-Metadata": "photo_id VHdvU2VydmVyczAwMDAwMQ=="})
+            **headers, "Upload-Length": str(len(data)),
+            "Upload-Metadata": "photo_id VHdvU2VydmVyczAwMDAwMQ=="})
         path = resp.headers["Location"].split("127.0.0.1", 1)[1].split("/", 1)[1]
         half = len(data) // 2
         octet = {**headers, "Content-Type": "application/offset+octet-stream"}
@@ -219,7 +225,8 @@ def test_an_upload_continues_on_another_app_server_sharing_database_and_storage(
         other_url = f"http://127.0.0.1:{server.server_port}/{path}"
         head = requests.head(other_url, headers=headers, timeout=30)
         assert head.headers["Upload-Offset"] == str(half)
-        done = requests.patch(other_url, data=data[half:], timeout=30, headers={**octet, "Upload-Offset": str(half)})
+        done = requests.patch(other_url, data=data[half:], timeout=30,
+                              headers={**octet, "Upload-Offset": str(half)})
         assert done.status_code == 204
         assert photo_state(live_server, tok, "TwoServers000001")["status"] == "ready"
         with live_server.app.app_context():
@@ -259,7 +266,8 @@ def test_sync_push_racing_the_last_chunk_always_ends_ready(live_server, hazard_i
 
         def push():
             barrier.wait()
-            answers["push"] = requests.post(f"{live_server.url}/api/v1/sync?last_pulled_at={pulled}", headers=auth,
+            answers["push"] = requests.post(f"{live_server.url}/api/v1/sync?last_pulled_at={pulled}",
+                                            headers=auth,
                                             json={"photos": {"created": [raw], "updated": [], "deleted": []}},
                                             timeout=60).status_code
 

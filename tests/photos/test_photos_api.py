@@ -27,7 +27,8 @@ def test_record_first_then_upload_makes_the_photo_ready(client, auth, owners, tu
                              "taken_at": 1764554709000, "latitude": 37.7, "longitude": 115.6})
     assert resp.status_code == 201, resp.get_json()
     body = resp.get_json()
-    assert body["status"] == "pending" and body["variants"] == {"original": None, "preview": None, "thumb": None}
+    assert body["status"] == "pending"
+    assert body["variants"] == {"original": None, "preview": None, "thumb": None}
     data = imagegen.jpeg_bytes(900, 700, seed=11)
     assert tus_for("inspector1").upload(data, "ApiFirst00000001")[1].status_code == 204
     status, body = get_json(client, "/api/v1/photos/ApiFirst00000001", headers)
@@ -42,7 +43,8 @@ def test_upload_first_then_record_ends_in_the_same_state(client, auth, owners, t
     headers = auth.headers("inspector1")
     assert client.get("/api/v1/photos/UpFirst000000001", headers=headers).status_code == 404
     resp = client.post("/api/v1/photos", headers=headers,
-                       json={"id": "UpFirst000000001", "owner_table": "hazards", "owner_id": owners.hazard.id})
+                       json={"id": "UpFirst000000001", "owner_table": "hazards",
+                             "owner_id": owners.hazard.id})
     assert resp.status_code == 201
     body = resp.get_json()
     assert body["status"] == "ready" and body["sha256"] == hashlib.sha256(data).hexdigest()
@@ -114,7 +116,8 @@ def test_enterprise_does_not_see_inspection_photos_of_its_own_plant(db, client, 
     headers = auth.headers("enterprise1")
     assert client.get("/api/v1/photos/InspPhoto0000001", headers=headers).status_code == 404
     assert client.get("/api/v1/photos/RectPhoto0000001", headers=headers).status_code == 200
-    assert client.get("/api/v1/photos/InspPhoto0000001", headers=auth.headers("inspector2")).status_code == 200
+    inspector = auth.headers("inspector2")
+    assert client.get("/api/v1/photos/InspPhoto0000001", headers=inspector).status_code == 200
 
 
 def test_enterprise_creates_photos_only_for_its_hazards_and_rectifications(client, auth, owners):
@@ -123,7 +126,8 @@ def test_enterprise_creates_photos_only_for_its_hazards_and_rectifications(clien
                      json={"owner_table": "rectifications", "owner_id": owners.rectification.id})
     assert ok.status_code == 201 and len(ok.get_json()["id"]) == 16
     for table, owner in (("inspections", owners.inspection), ("hazards", owners.hazard_ent2)):
-        resp = client.post("/api/v1/photos", headers=headers, json={"owner_table": table, "owner_id": owner.id})
+        resp = client.post("/api/v1/photos", headers=headers,
+                           json={"owner_table": table, "owner_id": owner.id})
         assert resp.status_code == 422
         assert resp.get_json()["code"] == "invalid_owner"
 
@@ -155,20 +159,22 @@ def test_content_serves_the_original_byte_for_byte_with_etag_and_immutable_cache
     db.commit()
     tus_for("inspector1").upload(data, "ContentPhoto0001")
     headers = auth.headers("enterprise1")
-    resp = client.get("/api/v1/photos/ContentPhoto0001/content?variant=original", headers=headers, buffered=True)
+    url = "/api/v1/photos/ContentPhoto0001/content?variant="
+    resp = client.get(url + "original", headers=headers, buffered=True)
     assert resp.status_code == 200
     assert resp.data == data
     assert resp.mimetype == "image/jpeg"
-    assert "immutable" in resp.headers["Cache-Control"] and "max-age=31536000" in resp.headers["Cache-Control"]
+    assert "immutable" in resp.headers["Cache-Control"]
+    assert "max-age=31536000" in resp.headers["Cache-Control"]
     etag = resp.headers["ETag"]
     assert hashlib.sha256(data).hexdigest() in etag
     again = client.get("/api/v1/photos/ContentPhoto0001/content?variant=original",
                        headers={**headers, "If-None-Match": etag}, buffered=True)
     assert again.status_code == 304 and again.data == b""
-    preview = client.get("/api/v1/photos/ContentPhoto0001/content?variant=preview", headers=headers, buffered=True)
+    preview = client.get(url + "preview", headers=headers, buffered=True)
     assert preview.mimetype == "image/jpeg"
     assert Image.open(io.BytesIO(preview.data)).size == (1280, 853)
-    thumb = client.get("/api/v1/photos/ContentPhoto0001/content?variant=thumb", headers=headers, buffered=True)
+    thumb = client.get(url + "thumb", headers=headers, buffered=True)
     assert Image.open(io.BytesIO(thumb.data)).size == (256, 171)
     assert preview.headers["ETag"] != etag
     assert client.get("/api/v1/photos/ContentPhoto0001/content?variant=thumb",
@@ -195,7 +201,8 @@ def test_with_s3_storage_content_redirects_to_a_presigned_url(db, app, client, a
     sha = hashlib.sha256(data).hexdigest()
     assert moto_s3.read_bytes(photo_service.original_key(sha)) == data
     assert moto_s3.list("uploads-tmp/") == []
-    resp = client.get("/api/v1/photos/S3Photo000000001/content?variant=preview", headers=auth.headers("inspector1"))
+    resp = client.get("/api/v1/photos/S3Photo000000001/content?variant=preview",
+                      headers=auth.headers("inspector1"))
     assert resp.status_code == 302
     location = resp.headers["Location"]
     assert f"derived/{sha}/preview.jpg" in location and "X-Amz-Signature=" in location
@@ -217,7 +224,8 @@ def test_form_post_stores_through_the_same_path(client, auth, owners, storage):
 def test_form_post_of_a_hostile_file_is_422_and_creates_nothing(db, client, auth, owners, storage):
     data = imagegen.jpeg_bytes(300, 200, seed=20) + imagegen.zip_bytes()
     resp = client.post("/api/v1/photos/files", headers=auth.headers("enterprise1"),
-                       data={"owner_table": "hazards", "owner_id": owners.hazard.id, "photo_id": "FormBad000000001",
+                       data={"owner_table": "hazards", "owner_id": owners.hazard.id,
+                             "photo_id": "FormBad000000001",
                              "file": (io.BytesIO(data), "a.jpg", "image/jpeg")},
                        content_type="multipart/form-data")
     assert resp.status_code == 422 and resp.get_json()["code"] == "polyglot_file"
@@ -242,7 +250,8 @@ def test_same_photo_uploaded_twice_is_stored_once(db, owners, tus_for, storage, 
     key = photo_service.original_key(hashlib.sha256(data).hexdigest())
     assert saved.count(key) == 1
     db.expire_all()
-    assert db.get(Photo, "TwicePhoto000001").storage_key == db.get(Photo, "TwicePhoto000002").storage_key == key
+    first, second = db.get(Photo, "TwicePhoto000001"), db.get(Photo, "TwicePhoto000002")
+    assert first.storage_key == second.storage_key == key
 
 
 def test_ingest_photo_file_service_creates_a_ready_record(db, world, owners, storage):

@@ -39,7 +39,8 @@ def test_upload_without_token_is_401(client):
     assert resp.get_json()["code"] == "unauthorized"
 
 
-def test_chunked_upload_makes_the_existing_photo_ready_with_exif(db, tus_for, owners, world, sample_jpeg, client,
+def test_chunked_upload_makes_the_existing_photo_ready_with_exif(db, tus_for, owners, world, sample_jpeg,
+                                                                 client,
                                                                  auth):
     make_photo(db, owners.hazard, "hazards", "HazPhoto00000001")
     db.commit()
@@ -58,7 +59,8 @@ def test_chunked_upload_makes_the_existing_photo_ready_with_exif(db, tus_for, ow
     assert abs(body["exif_latitude"] - (37 + 44 / 60 + 21.6 / 3600)) < 1e-6
     assert abs(body["exif_longitude"] - (115 + 40 / 60 + 12 / 3600)) < 1e-6
     # EXIF 2026:11:30 14:05:09 with OffsetTimeOriginal +08:00 = 06:05:09 UTC
-    assert body["exif_taken_at"] == int(datetime(2026, 11, 30, 6, 5, 9, tzinfo=timezone.utc).timestamp() * 1000)
+    taken = datetime(2026, 11, 30, 6, 5, 9, tzinfo=timezone.utc)
+    assert body["exif_taken_at"] == int(taken.timestamp() * 1000)
     assert set(body["variants"]) == {"original", "preview", "thumb"}
 
 
@@ -107,7 +109,8 @@ def test_upload_over_the_size_limit_is_413(tus_for, owners, app):
     assert tus.head(location).headers["Upload-Offset"] == "0"
 
 
-def test_sha1_and_sha256_chunk_checksums_are_checked_and_a_bad_chunk_is_discarded(tus_for, owners, sample_jpeg):
+def test_sha1_and_sha256_chunk_checksums_are_checked_and_a_bad_chunk_is_discarded(tus_for, owners,
+                                                                                   sample_jpeg):
     tus = tus_for("inspector1")
     location = tus.create(len(sample_jpeg), {"photo_id": "SumPhoto00000001"}).headers["Location"]
     chunk = sample_jpeg[:4000]
@@ -126,7 +129,8 @@ def test_sha1_and_sha256_chunk_checksums_are_checked_and_a_bad_chunk_is_discarde
 def test_unsupported_checksum_algorithm_is_400(tus_for, owners):
     tus = tus_for("inspector1")
     location = tus.create(100, {"photo_id": "Md5Photo00000001"}).headers["Location"]
-    resp = tus.patch(location, 0, b"x" * 10, extra={"Upload-Checksum": "md5 " + base64.b64encode(b"0" * 16).decode()})
+    md5 = "md5 " + base64.b64encode(b"0" * 16).decode()
+    resp = tus.patch(location, 0, b"x" * 10, extra={"Upload-Checksum": md5})
     assert resp.status_code == 400
     assert resp.get_json()["code"] == "unsupported_checksum_algorithm"
 
@@ -199,7 +203,8 @@ def test_expired_upload_answers_410(db, tus_for, owners):
     assert resp.get_json()["code"] == "upload_expired"
 
 
-def test_creation_with_upload_takes_the_whole_file_in_the_post(db, tus_for, owners, sample_jpeg, client, auth):
+def test_creation_with_upload_takes_the_whole_file_in_the_post(db, tus_for, owners, sample_jpeg, client,
+                                                               auth):
     make_photo(db, owners.hazard, "hazards", "OneShotPhoto0001")
     db.commit()
     resp = tus_for("inspector1").create(len(sample_jpeg), {"photo_id": "OneShotPhoto0001"}, data=sample_jpeg)

@@ -47,7 +47,8 @@ class Disconnecting:
 
 def test_bytes_received_before_a_disconnect_are_kept_without_a_checksum(db, world, storage):
     actor, upload = new_upload(db, world)
-    key, size, interrupted = upload_service.store_chunk(storage, upload.id, 0, 1000, Disconnecting(b"c" * 250), None)
+    key, size, interrupted = upload_service.store_chunk(storage, upload.id, 0, 1000,
+                                                        Disconnecting(b"c" * 250), None)
     assert interrupted and size == 250
     upload_service.commit_chunk(db, storage, actor, upload.id, 0, key, size, UploadLimits())
     assert db.get(Upload, upload.id).offset == 250
@@ -72,7 +73,8 @@ def test_upload_metadata_is_parsed(header, expected):
     assert upload_service.parse_metadata(header) == expected
 
 
-@pytest.mark.parametrize("header", ["photo_id !!!", "photo_id YWJj,photo_id YWJj", "bad key YWJj", "k/x YQ=="])
+@pytest.mark.parametrize("header", ["photo_id !!!", "photo_id YWJj,photo_id YWJj", "bad key YWJj",
+                                    "k/x YQ=="])
 def test_malformed_upload_metadata_is_refused(header):
     with pytest.raises(upload_service.TusError) as info:
         upload_service.parse_metadata(header)

@@ -16,7 +16,8 @@ import pytest
 from inspect_api.storage.local import LocalStorage
 from inspect_api.storage.s3 import S3Storage
 
-S3_ENV = ("INSPECT_TEST_S3_ENDPOINT", "INSPECT_TEST_S3_KEY", "INSPECT_TEST_S3_SECRET", "INSPECT_TEST_S3_BUCKET")
+S3_ENV = ("INSPECT_TEST_S3_ENDPOINT", "INSPECT_TEST_S3_KEY", "INSPECT_TEST_S3_SECRET",
+          "INSPECT_TEST_S3_BUCKET")
 
 
 def real_s3_settings() -> dict | None:
@@ -36,7 +37,8 @@ def real_s3_storage(prefix: str) -> S3Storage | None:
         return None
     return S3Storage(settings["INSPECT_TEST_S3_BUCKET"], endpoint_url=settings["INSPECT_TEST_S3_ENDPOINT"],
                      region="us-east-1", access_key_id=settings["INSPECT_TEST_S3_KEY"],
-                     secret_access_key=settings["INSPECT_TEST_S3_SECRET"], addressing_style="path", prefix=prefix)
+                     secret_access_key=settings["INSPECT_TEST_S3_SECRET"], addressing_style="path",
+                     prefix=prefix)
 
 
 @pytest.fixture()

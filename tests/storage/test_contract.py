@@ -133,7 +133,8 @@ def test_url_is_none_for_local_and_a_v4_presigned_get_for_s3(any_storage):
     if isinstance(any_storage, LocalStorage):
         assert url is None
         return
-    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url and "X-Amz-Signature=" in url and "X-Amz-Expires=60" in url
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url
+    assert "X-Amz-Signature=" in url and "X-Amz-Expires=60" in url
     if any_storage.endpoint_url:  # a real server on loopback: the URL works without credentials
         with urllib.request.urlopen(url, timeout=10) as resp:
             assert resp.read() == data

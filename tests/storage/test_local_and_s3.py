@@ -45,8 +45,9 @@ class _Exploding:
 
 
 def test_s3_client_is_built_lazily_from_config():
-    storage = build_storage({"STORAGE_BACKEND": "s3", "S3_BUCKET": "bucket-x", "S3_ENDPOINT_URL": "http://127.0.0.1:9",
-                             "S3_REGION": "cn-north-1", "S3_ACCESS_KEY_ID": "AK", "S3_SECRET_ACCESS_KEY": "SK",
+    storage = build_storage({"STORAGE_BACKEND": "s3", "S3_BUCKET": "bucket-x",
+                             "S3_ENDPOINT_URL": "http://127.0.0.1:9", "S3_REGION": "cn-north-1",
+                             "S3_ACCESS_KEY_ID": "AK", "S3_SECRET_ACCESS_KEY": "SK",
                              "S3_ADDRESSING_STYLE": "path"})
     assert isinstance(storage, S3Storage)
     assert storage._client is None  # nothing reached at construction
@@ -69,7 +70,8 @@ def test_create_app_keeps_the_configured_storage(tmp_path):
 def test_s3_wrong_credentials_are_a_storage_error(moto_s3):
     # moto accepts any key; a real server refuses: see test_contract with s3-real.
     # Here: a missing bucket is an error of the store, not a missing object.
-    other = S3Storage("no-such-bucket", region="us-east-1", access_key_id="testing", secret_access_key="testing")
+    other = S3Storage("no-such-bucket", region="us-east-1", access_key_id="testing",
+                      secret_access_key="testing")
     with pytest.raises(StorageError) as info:
         other.save("a/b", io.BytesIO(b"x"))
     assert info.value.__cause__ is not None
@@ -85,4 +87,5 @@ def test_real_s3_refuses_wrong_credentials():
                     region="us-east-1", access_key_id="wrong", secret_access_key="wrong")
     with pytest.raises(StorageError) as info:
         bad.save("a/b", io.BytesIO(b"x"))
-    assert "InvalidAccessKeyId" in str(info.value.__cause__) or "SignatureDoesNotMatch" in str(info.value.__cause__)
+    cause = str(info.value.__cause__)
+    assert "InvalidAccessKeyId" in cause or "SignatureDoesNotMatch" in cause
