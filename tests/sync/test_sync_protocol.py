@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from inspect_api.models import AuditEvent, Device, Enterprise, Finding, Hazard, Inspection, Notice
 
@@ -501,3 +501,24 @@ def test_a_push_with_a_cursor_the_server_never_gave_is_422(client, world, db, ta
     resp = push(client, tab1, changes(inspections={"created": [insp]}), last + 10_000)
     assert resp.status_code == 422
     assert db.get(Inspection, insp["id"]) is None
+
+
+def test_a_large_push_is_stored_whole_with_defaults_and_audit(client, world, db, checklist, tab1):
+    last = pull_ok(client, tab1)["timestamp"]
+    inspections = [inspection_raw(world.ent1.id, checklist["tmpl"].id) for _ in range(60)]
+    findings = [finding_raw(i["id"], checklist["items"][n % 3]) for i in inspections for n in range(3)]
+    hazards = [hazard_raw(i["id"], world.ent1.id, description=f"隐患{n}") for n, i in enumerate(inspections * 4)]
+    resp = push(client, tab1, changes(inspections={"created": inspections}, findings={"created": findings},
+                                      hazards={"created": hazards}), last)
+    assert resp.status_code == 200 and resp.get_json()["rejected"] == {}
+    stored = db.scalars(select(Hazard).where(Hazard.id.in_([h["id"] for h in hazards]))).all()
+    assert len(stored) == 240
+    assert {(h.status, h.version, h.region_code) for h in stored} == {("found", 1, "131102")}
+    assert all(h.found_at is not None and h.found_by_id == world["inspector1"].id for h in stored)
+    assert db.scalar(select(func.count()).select_from(Finding).where(
+        Finding.id.in_([f["id"] for f in findings]))) == 180
+    audited = db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action.like("sync.%.created"),
+                                                                           AuditEvent.actor_username == "inspector1"))
+    assert audited == 60 + 180 + 240
+    body = pull_ok(client, tab1, last)
+    assert {r["id"] for r in body["changes"]["hazards"]["updated"]} == {h["id"] for h in hazards}
