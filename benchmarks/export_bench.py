@@ -68,8 +68,8 @@ def child(writer: str, fmt: str, rows: int, url: str, out_dir: str) -> dict:
                     size += len(block)
             seconds = time.perf_counter() - t
         else:
-            stmt = exports.ledger_statement(db.session, actor, f, fmt, now, limit=rows)
-            data = [tuple(r) for r in db.session.connection().execute(stmt)]
+            stmt = exports.ledger_statement(db.session, actor, f, fmt, now)
+            data = [tuple(r) for part in exports.ledger_chunks(db.session, stmt, limit=rows) for r in part]
             rss_before = peak_rss_mb()
             header = [c.label for c in exports.LEDGER_COLUMNS]
             t = time.perf_counter()
