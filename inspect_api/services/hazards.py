@@ -540,16 +540,21 @@ def submit_plan(session: Session, actor: Actor, hazard: Hazard, data: dict):
     from ..models import RemediationPlan
 
     user = actor.user
+    allocate_seq(session, 0)  # lock order: cursor, then the hazard row (concurrent plan writers queue)
+    session.flush()
+    stmt = select(Hazard).where(Hazard.id == hazard.id, Hazard.deleted_at.is_(None))
     if user is not None:
-        if user.role not in ("enterprise", "inspector"):
-            raise _refuse("submit_plan", hazard, "role", "只有企业或执法人员可以提交治理方案 (role not allowed)")
-        if session.scalar(select(Hazard.id).where(Hazard.id == hazard.id, scope_clause(Hazard, user))) is None:
-            raise NotFound("hazard not found")
+        stmt = stmt.where(scope_clause(Hazard, user))
+    if session.scalars(stmt.with_for_update().execution_options(populate_existing=True)).first() is None:
+        raise NotFound("hazard not found")
+    if user is not None and user.role not in ("enterprise", "inspector"):
+        raise _refuse("submit_plan", hazard, "role", "只有企业或执法人员可以提交治理方案 (role not allowed)")
     if hazard.grade != "major":
         raise _refuse("submit_plan", hazard, "guard", "只有重大隐患需要治理方案 (only major hazards have a plan)")
     if hazard.status == "closed":
         raise _refuse("submit_plan", hazard, "state", "已销号的隐患不能修改治理方案 (hazard is closed)")
-    plan = hazard.plan
+    plan = session.scalars(select(RemediationPlan).where(RemediationPlan.hazard_id == hazard.id)
+                           .execution_options(populate_existing=True)).first()
     created = plan is None
     if created:
         plan = RemediationPlan(hazard_id=hazard.id)
