@@ -231,6 +231,20 @@ def _jpeg_bytes(im, icc: bytes | None) -> bytes:
     return out.getvalue()
 
 
+def _thumb_from(preview):
+    """The thumb from the preview: an integer box reduction first (cheap), then a small Lanczos step."""
+    from PIL import Image
+
+    target = _fit(preview.size, THUMB_SIZE)
+    if target == preview.size:
+        return preview.copy()
+    factor = int(max(preview.size) / THUMB_SIZE)
+    image = preview.reduce(factor) if factor >= 2 else preview
+    if image.size != target:
+        image = image.resize(target, Image.Resampling.LANCZOS)
+    return image
+
+
 def _fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
     w, h = size
     if max(w, h) <= long_side:
@@ -304,8 +318,7 @@ def _inspect_open(path: str, fmt: str, max_pixels: int, derivatives: bool) -> Im
             # BOX = area averaging: right for a downscale by < 2 after DCT scaling, and fast
             pixels = pixels.resize(target, Image.Resampling.BOX, reducing_gap=3.0)
         preview = _orient(pixels, orientation)
-        thumb = preview.copy()
-        thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        thumb = _thumb_from(preview)
         info.preview = _jpeg_bytes(preview, icc)
         info.thumb = _jpeg_bytes(thumb, icc)
     return info
