@@ -108,12 +108,15 @@ def child(writer: str, fmt: str, rows: int, url: str, out_dir: str) -> dict:
         result = {"writer": writer, "format": fmt, "rows": rows, "seconds": round(seconds, 2),
                   "rows_per_s": round(rows / seconds), "bytes": size if writer == "app" else os.path.getsize(path),
                   "peak_rss_mb": round(peak_rss_mb(), 1), "rss_before_write_mb": round(rss_before, 1)}
+        result["requested"] = rows
         if writer != "app":
             result["rows"] = n
     result["check"] = verify(path, fmt, rows) if writer == "app" and rows <= 200_000 else "skipped (size)"
     if writer == "app" and fmt == "csv":
         with open(path, "rb") as fh:
             result["lines"] = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+        result["rows"] = result["lines"] - 1  # the data set may hold fewer rows than asked for
+        result["rows_per_s"] = round(result["rows"] / result["seconds"])
     os.remove(path)
     return result
 
@@ -176,10 +179,10 @@ def main(argv=None):
     summary = {}
     for r in results:
         if r["writer"] == "app":
-            base = next((b for b in results if b["rows"] == r["rows"] and b["format"] == r["format"]
+            base = next((b for b in results if b["requested"] == r["requested"] and b["format"] == r["format"]
                          and b["writer"] != "app"), None)
             if base:
-                summary[f"{r['format']} {r['rows']}"] = {
+                summary[f"{r['format']} {r['requested']}"] = {
                     "app_rows_per_s": r["rows_per_s"], "baseline": base["writer"],
                     "baseline_rows_per_s": base["rows_per_s"],
                     "ratio": round(r["rows_per_s"] / base["rows_per_s"], 2), "app_peak_rss_mb": r["peak_rss_mb"]}

@@ -91,7 +91,7 @@ def generate(app, n_hazards: int, seed: int = 20260101, log=print) -> dict:
     from inspect_api.extensions import db
     from inspect_api.models import (
         ChecklistItem, ChecklistTemplate, EnforcementCase, Enterprise, Finding, Hazard, Inspection, Notice,
-        PenaltyDecision, Rectification, RemediationPlan, Review, User,
+        PenaltyDecision, Rectification, RemediationPlan, Review,
     )
     from tests import factories
 

@@ -102,7 +102,7 @@ def build(session, world) -> Data:
                 listing="province", description="液氯储罐 <紧急切断> & 联锁未投用", inspection_id=i3.id)
     h6 = hazard("h6", ent3, "general", cst(2026, 3, 20, 9, 30), status="closed",
                 closed=cst(2026, 3, 22, 21, 30))  # 2.5 days, no deadline
-    h7 = hazard("h7", ent4, "general", cst(2026, 1, 1, 0, 30), deadline=cst(2026, 6, 30, 12, 0), status="closed",
+    hazard("h7", ent4, "general", cst(2026, 1, 1, 0, 30), deadline=cst(2026, 6, 30, 12, 0), status="closed",
                 closed=cst(2026, 7, 2, 10, 0))  # closed after the period: open at as_of, overdue
     h8 = hazard("h8", ent1, "general", cst(2025, 12, 20, 9, 0), status="closed",
                 closed=cst(2026, 1, 10, 9, 0))  # found before the period, closed in it: 21.0 days
