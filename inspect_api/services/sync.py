@@ -42,11 +42,13 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
-from sqlalchemy import and_, bindparam, exists, false, insert, literal, or_, select, union_all, update
+from sqlalchemy import (
+    BigInteger, String, and_, bindparam, exists, false, insert, literal, or_, select, true, union_all, update,
+)
 from sqlalchemy.orm import Session
 
 from ..errors import AppError, Forbidden, ValidationError
@@ -380,45 +382,60 @@ def _select_rows(spec: TableSpec):
     return select(*cols)
 
 
+@lru_cache(maxsize=512)
+def _table_statements(table: str, viewer: Viewer, first: bool, has_origin: bool, batch: int):
+    """The pull statements of one table for one scope, built once (values come as bind params
+    ``since``, ``hi``, ``origin``): (("created", stmt), ("updated", stmt)?), deleted stmt or None."""
+    spec = TABLES[table]
+    model = spec.model
+    since, hi = bindparam("since", type_=BigInteger), bindparam("hi", type_=BigInteger)
+    scope = _pull_filter(spec, viewer)
+    if table == "checklist_items":
+        # publishing a template re-issues its items, which kept their draft-time cursors
+        tmpl = select(ChecklistTemplate.id).where(ChecklistTemplate.status.in_(TEMPLATE_PULL_STATUSES),
+                                                 ChecklistTemplate.sync_seq > since, ChecklistTemplate.sync_seq <= hi)
+        in_range = or_(and_(model.sync_seq > since, model.sync_seq <= hi), ChecklistItem.template_id.in_(tmpl))
+    else:
+        in_range = and_(model.sync_seq > since, model.sync_seq <= hi)
+    live = and_(scope, in_range, model.deleted_at.is_(None))
+
+    def rows(cond):
+        return _select_rows(spec).where(cond).order_by(model.sync_seq).execution_options(yield_per=batch)
+
+    if first:
+        return (("created", rows(live)),), None
+    origin = bindparam("origin", type_=String)
+    is_new = and_(model.created_seq > since,
+                  or_(model.sync_origin.is_(None), model.sync_origin != origin) if has_origin else true())
+    is_old = or_(model.created_seq.is_(None), model.created_seq <= since,
+                 (model.sync_origin == origin) if has_origin else false())
+    deleted = select(model.id).where(scope, in_range, model.deleted_at.is_not(None)).order_by(model.sync_seq)
+    return (("created", rows(and_(live, is_new))), ("updated", rows(and_(live, is_old)))), deleted
+
+
 def iter_pull(session: Session, plan: PullPlan, *, batch: int = 1000) -> Iterator[str]:
     """The pull response as JSON text chunks, table by table, row by row (bounded memory)."""
     user = plan.viewer
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     yield '{"changes":{'
     for index, spec in enumerate(TABLES.values()):
-        model = spec.model
         since = 0 if spec.name in plan.full_tables else plan.since
         hi = plan.upto
-        scope = _pull_filter(spec, user)
-        if spec.name == "checklist_items":
-            # publishing a template re-issues its items, which kept their draft-time cursors
-            tmpl = select(ChecklistTemplate.id).where(ChecklistTemplate.status.in_(TEMPLATE_PULL_STATUSES),
-                                                     _range(ChecklistTemplate, since, hi))
-            in_range = or_(_range(model, since, hi), ChecklistItem.template_id.in_(tmpl))
-        else:
-            in_range = _range(model, since, hi)
-        live = and_(scope, in_range, model.deleted_at.is_(None))
-        if since == 0:
-            groups = (("created", live),)
-        else:
-            is_new = and_(model.created_seq > since,
-                          or_(model.sync_origin.is_(None), model.sync_origin != plan.origin)
-                          if plan.origin else True)
-            is_old = or_(model.created_seq.is_(None), model.created_seq <= since,
-                         (model.sync_origin == plan.origin) if plan.origin else false())
-            groups = (("created", and_(live, is_new)), ("updated", and_(live, is_old)))
         yield ("," if index else "") + dumps(spec.name) + ":{"
-        make_raw = _raw_maker(spec)
         if plan.active is not None and spec.name not in plan.active:
             yield '"created":[],"updated":[],"deleted":[]}'
             continue
+        groups, deleted_stmt = _table_statements(spec.name, user, since == 0, bool(plan.origin), batch)
+        params = {"since": since, "hi": hi}
+        if plan.origin and since:
+            params["origin"] = plan.origin
+        make_raw = _raw_maker(spec)
         exits = _exit_candidates(session, user, spec, since, hi) if since else set()
-        for gi, (label, cond) in enumerate(groups):
+        for gi, (label, stmt) in enumerate(groups):
             yield ("," if gi else "") + dumps(label) + ":["
-            stmt = _select_rows(spec).where(cond).order_by(model.sync_seq).execution_options(yield_per=batch)
             first = True
             buf: list[dict] = []
-            for row in session.execute(stmt):
+            for row in session.execute(stmt, params):
                 buf.append(make_raw(row))
                 if exits:
                     exits.discard(row[0])
@@ -429,11 +446,10 @@ def iter_pull(session: Session, plan: PullPlan, *, batch: int = 1000) -> Iterato
             if buf:
                 yield ("" if first else ",") + dumps(buf)[1:-1]
             yield "]"
-        if since == 0:
+        if deleted_stmt is None:
             yield ',"updated":[],"deleted":[]}'
             continue
-        deleted = list(session.scalars(
-            select(model.id).where(scope, in_range, model.deleted_at.is_not(None)).order_by(model.sync_seq)))
+        deleted = list(session.scalars(deleted_stmt, params))
         deleted += _still_out(session, user, spec, exits - set(deleted))
         yield ',"deleted":' + dumps(deleted) + "}"
     yield '},"timestamp":' + str(plan.upto)
