@@ -568,7 +568,9 @@ def ledger_csv_copy(session: Session, stmt, chunk: int = 10_000, limit: int | No
     tune_for_analytics(session)
     conn = session.connection()
     H = Hazard
-    keys = stmt.with_only_columns(H.found_at, H.id)
+    # the page bounds need only the filters: hazards (+ enterprises for the industry), no other join
+    keys = (select(H.found_at, H.id).select_from(H).join(Enterprise, Enterprise.id == H.enterprise_id)
+            .where(stmt.whereclause).order_by(H.found_at, H.id))
     body = stmt.with_only_columns(*list(stmt.selected_columns)[:-1])
     raw = conn.connection.driver_connection
     after = None
@@ -577,10 +579,8 @@ def ledger_csv_copy(session: Session, stmt, chunk: int = 10_000, limit: int | No
     while remaining is None or remaining > 0:
         n = chunk if remaining is None else min(chunk, remaining)
         boundary = conn.execute(_keyset_after(keys, after).offset(n - 1).limit(1)).first()
-        page = _keyset_after(body, after)
-        if boundary is not None:
-            page = page.where(tuple_(H.found_at, H.id) <= tuple_(literal(boundary[0], DateTime(timezone=True)),
-                                                                 literal(boundary[1], String())))
+        # LIMIT keeps the short nested-loop plan; the page's last key is the boundary found above
+        page = _keyset_after(body, after).limit(n)
         compiled = page.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
         with raw.cursor() as cur:
             with cur.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)", compiled.params) as copy:
