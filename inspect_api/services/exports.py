@@ -43,7 +43,7 @@ from .stats import (
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv; charset=utf-8"
 FORMATS = ("xlsx", "csv")
-LEDGER_CHUNK = 5000
+LEDGER_CHUNK = 2000
 # Excel holds 1,048,576 rows per sheet: title, period, header and totals take four
 EXCEL_MAX_DATA_ROWS = 1_048_576 - 4
 
@@ -618,7 +618,7 @@ def ledger_export(session: Session, actor: Actor, f: StatsFilter, fmt: str, now:
         chunks = ledger_chunks(session, stmt, chunk, count, limit)
         if fmt == "csv" and dialect_name(session) == "postgresql":
             yield codecs.BOM_UTF8 + _csv_line([c.label for c in LEDGER_COLUMNS])
-            yield from ledger_csv_copy(session, stmt, chunk=chunk, limit=limit)
+            yield from ledger_csv_copy(session, stmt, chunk=chunk * 5, limit=limit)
         elif fmt == "csv":
             yield from stream_csv([c.label for c in LEDGER_COLUMNS], chunks)
         else:
