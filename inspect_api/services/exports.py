@@ -12,7 +12,7 @@ deflate level 1. Nothing is spooled to a temporary file, unlike openpyxl
 whole uncompressed sheet XML to disk first and are 2-3x slower here (see
 docs/stats.md for the figures).
 
-CSV: UTF-8 with a BOM (so Excel opens the Chinese headers right), CRLF rows.
+CSV: UTF-8 with a BOM (so Excel opens the Chinese headers right), LF line ends.
 Text cells a spreadsheet would take for a formula (``= + - @``, tab, CR at
 the start) get a leading apostrophe in CSV (OWASP CSV injection); XLSX
 inline strings are never formulas, so they are written as they are.
@@ -339,14 +339,14 @@ def csv_safe(value):
 
 def _csv_line(values) -> bytes:
     buf = io.StringIO()
-    csv.writer(buf).writerow(values)
+    csv.writer(buf, lineterminator="\n").writerow(values)
     return buf.getvalue().encode("utf-8")
 
 
 def stream_csv(header: list[str], row_chunks: Iterable[list], totals=None) -> Iterator[bytes]:
-    """UTF-8 with BOM, CRLF; one yielded block per chunk of rows."""
+    """UTF-8 with BOM, LF line ends (as PostgreSQL's COPY writes them); one yielded block per chunk of rows."""
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
     yield codecs.BOM_UTF8 + buf.getvalue().encode("utf-8")
     buf.seek(0)
