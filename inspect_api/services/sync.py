@@ -280,6 +280,7 @@ class PullPlan:
     full_tables: set[str] = field(default_factory=set)
     origin: str | None = None
     active: set[str] | None = None  # tables with any change in the range (None: all)
+    exited: set[str] | None = None  # tables with scope-exit tombstones in the range (None: unknown)
 
 
 def _pull_filter(spec: TableSpec, user: User):
@@ -328,27 +329,31 @@ def plan_pull(session: Session, actor: Actor, last_pulled_at, *, schema_version=
             seqs.sort()
             upto, has_more = seqs[limit - 1], True
     touch_device(session, actor)
-    active = _active_tables(session, since, upto) | full if since else None
+    active, exited = _active_tables(session, since, upto) if since else (None, None)
+    if active is not None:
+        active |= full
     return PullPlan(since=since, upto=upto, has_more=has_more, viewer=Viewer.of(user), full_tables=full,
-                    origin=origin_key(actor), active=active)
+                    origin=origin_key(actor), active=active, exited=exited)
 
 
-def _active_tables(session: Session, since: int, hi: int) -> set[str]:
-    """Which tables changed at all in (since, hi]: one round trip of index probes, so an
-    incremental pull queries only those (scope is applied later)."""
+def _active_tables(session: Session, since: int, hi: int) -> tuple[set[str], set[str]]:
+    """Which tables changed at all in (since, hi], and which have scope-exit tombstones there:
+    one round trip of index probes, so an incremental pull queries only those."""
     if hi <= since:
-        return set()
+        return set(), set()
     probes = []
     for spec in TABLES.values():
         model = spec.model
         probes.append(select(literal(spec.name).label("t")).where(
             exists().where(model.sync_seq > since, model.sync_seq <= hi)))
-    probes.append(select(SyncTombstone.table_name.label("t")).where(
+    probes.append(select(("~" + SyncTombstone.table_name).label("t")).where(
         SyncTombstone.seq > since, SyncTombstone.seq <= hi).distinct())
-    active = set(session.scalars(union_all(*probes)))
+    found = set(session.scalars(union_all(*probes)))
+    exited = {t[1:] for t in found if t.startswith("~")}
+    active = {t for t in found if not t.startswith("~")} | exited
     if "checklist_templates" in active:
         active.add("checklist_items")
-    return active
+    return active, exited
 
 
 def _raw_maker(spec: TableSpec):
@@ -430,7 +435,8 @@ def iter_pull(session: Session, plan: PullPlan, *, batch: int = 1000) -> Iterato
         if plan.origin and since:
             params["origin"] = plan.origin
         make_raw = _raw_maker(spec)
-        exits = _exit_candidates(session, user, spec, since, hi) if since else set()
+        exits = _exit_candidates(session, user, spec, since, hi) \
+            if since and (plan.exited is None or spec.name in plan.exited) else set()
         for gi, (label, stmt) in enumerate(groups):
             yield ("," if gi else "") + dumps(label) + ":["
             first = True
