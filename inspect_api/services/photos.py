@@ -178,7 +178,20 @@ def apply_result(session: Session, actor: Actor, photo: Photo, result: dict) -> 
     record_event(session, actor, "photo.file_attached", photo, from_state=before, to_state="ready",
                  data={"sha256": result["sha256"], "size": result["size"]})
     session.flush()
+    _close_on_spot_hazard(session, actor, photo)
     return photo
+
+
+def _close_on_spot_hazard(session: Session, actor: Actor, photo: Photo) -> None:
+    """A hazard a tablet marked rectified on the spot closes once its photo evidence is ready."""
+    if photo.owner_table != "hazards":
+        return
+    from ..models import Hazard
+    from .hazards import close_on_spot_if_ready
+
+    hazard = session.get(Hazard, photo.owner_id)
+    if hazard is not None and hazard.rectified_on_spot and hazard.status == "found":
+        close_on_spot_if_ready(session, hazard, actor if actor.role == "inspector" else None)
 
 
 def reject_photo(session: Session, actor: Actor, photo: Photo, reason: str) -> None:

@@ -673,6 +673,7 @@ class _Ctx:
     new_notice_ids: list[str] = field(default_factory=list)
     hazards_with_notice: list[str] = field(default_factory=list)
     photo_ids: list[str] = field(default_factory=list)
+    on_spot_ids: list[str] = field(default_factory=list)  # hazards rectified on the spot (当场整改)
 
 
 def _load_existing(ctx: _Ctx, table: str, ids: list[str]) -> None:
@@ -898,6 +899,8 @@ def _rule_hazards(ctx: _Ctx, rec_id: str, values: dict, row) -> dict:
         ctx.hazards_with_notice.append(rec_id)
     ctx.hazards[rec_id] = {"id": rec_id, "enterprise_id": ent_id, "region_code": ent["region_id"],
                            "inspection_id": insp_id}
+    if values.get("rectified_on_spot", row.rectified_on_spot if row is not None else False):
+        ctx.on_spot_ids.append(rec_id)
     return values
 
 
@@ -1223,3 +1226,11 @@ def _after_write(ctx: _Ctx) -> None:
                 photo = s.get(Photo, photo_id, populate_existing=True)
                 if photo is not None and photo.deleted_at is None:
                     attach_synced_photo(s, photo)
+    if ctx.on_spot_ids:
+        # closes once the two officers and a ready photo are there (else it waits for the photo)
+        from .hazards import close_on_spot_if_ready
+
+        on_spot = s.scalars(select(Hazard).where(Hazard.id.in_(ctx.on_spot_ids), Hazard.status == "found")
+                            .order_by(Hazard.id).execution_options(populate_existing=True))
+        for hazard in list(on_spot):
+            close_on_spot_if_ready(s, hazard, actor if actor.role == "inspector" else None)
