@@ -62,9 +62,10 @@ def test_concurrent_patches_with_the_same_etag_let_exactly_one_through(live):
     ent_id = live.ids["ent1"]
     url = f"{live.url}/api/v1/enterprises/{ent_id}"
     etag = requests.get(url, headers=h, timeout=10).headers["ETag"]
-    colors = ["red", "blue", "yellow", "orange"]
-    statuses = _race(4, lambda i: requests.patch(url, json={"risk_color": colors[i]},
+    # four different real changes (a no-op PATCH would keep the ETag and let a second one through)
+    addresses = [f"衡水市桃城区并发路{i + 1}号" for i in range(4)]
+    statuses = _race(4, lambda i: requests.patch(url, json={"address": addresses[i]},
                                                  headers={**h, "If-Match": etag}, timeout=30).status_code)
     assert sorted(statuses) == [200, 412, 412, 412]
-    winner = colors[statuses.index(200)]
-    assert requests.get(url, headers=h, timeout=10).json()["risk_color"] == winner
+    winner = addresses[statuses.index(200)]
+    assert requests.get(url, headers=h, timeout=10).json()["address"] == winner
