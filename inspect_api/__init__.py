@@ -51,13 +51,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_blueprints(smorest_api)
     _swagger_static(app)
 
-    try:
-        from .web import init_portal
-    except ImportError as exc:  # portal not built
-        if "inspect_api.web" not in str(exc):
-            raise
-    else:
-        init_portal(app, babel)
+    from .web import init_portal
+
+    init_portal(app, babel)
 
     from .errors import register_error_handlers
 

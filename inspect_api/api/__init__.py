@@ -12,10 +12,4 @@ BLUEPRINT_MODULES = [
 
 def register_blueprints(api) -> None:
     for name in BLUEPRINT_MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":
-                continue  # resource not built yet
-            raise
-        api.register_blueprint(module.blp)
+        api.register_blueprint(importlib.import_module(f"{__name__}.{name}").blp)

@@ -8,10 +8,8 @@ def build_storage(config):
         from .s3 import S3Storage
 
         return S3Storage.from_config(config)
-    try:
-        from .local import LocalStorage
-    except ImportError:  # photo storage not built yet
-        return None
+    from .local import LocalStorage
+
     return LocalStorage(config["UPLOAD_ROOT"])
 
 

@@ -3,8 +3,7 @@
 ``init_portal(app, babel)`` is called by ``create_app``. It configures
 Flask-Babel, the session cookie, CSRF on every unsafe portal request,
 security headers on every non-API response, and registers the portal
-blueprints listed in PORTAL_MODULES (``dashboard`` is optional: it is built
-by another module and skipped while it does not exist).
+blueprints listed in PORTAL_MODULES.
 """
 from __future__ import annotations
 
@@ -16,7 +15,6 @@ from flask.sessions import SecureCookieSessionInterface
 
 # Modules under inspect_api.web defining a Blueprint named ``bp``, registered in order.
 PORTAL_MODULES = ["views", "files", "enterprise", "desk", "admin", "dashboard"]
-OPTIONAL_MODULES = {"dashboard"}
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
 
@@ -88,13 +86,7 @@ def init_portal(app: Flask, babel) -> None:
     filters.register(app)
 
     for name in PORTAL_MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if name in OPTIONAL_MODULES and exc.name == f"{__name__}.{name}":
-                continue
-            raise
-        app.register_blueprint(module.bp)
+        app.register_blueprint(importlib.import_module(f"{__name__}.{name}").bp)
 
 
 __all__ = ["init_portal", "PORTAL_MODULES", "select_locale", "date", "datetime"]
