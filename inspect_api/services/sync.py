@@ -826,20 +826,28 @@ def _rule_findings(ctx: _Ctx, rec_id: str, values: dict, row) -> dict:
     return values
 
 
-def _rule_notices(ctx: _Ctx, rec_id: str, values: dict, row) -> dict:
-    merged = {**(dict(row._mapping) if row is not None else {}), **values}
+def _inspection_and_enterprise(ctx: _Ctx, merged: dict, row, *, not_inspections: str, cannot_move: str):
+    """A notice's or hazard's inspection (optional) and enterprise, checked against each other."""
     insp_id = merged.get("inspection_id")
     insp = ctx.inspections.get(insp_id) if insp_id else None
     if insp_id and insp is None:
         raise _Reject("inspection_id: unknown inspection")
     ent_id = merged.get("enterprise_id") or (insp["enterprise_id"] if insp else None)
     if insp is not None and ent_id != insp["enterprise_id"]:
-        raise _Reject("enterprise_id: the notice must be for the inspection's enterprise")
+        raise _Reject(f"enterprise_id: {not_inspections}")
     ent = ctx.enterprises.get(ent_id or "")
     if ent is None:
         raise _Reject("enterprise_id: unknown enterprise")
     if row is not None and ent_id != row.enterprise_id:
-        raise _Reject("enterprise_id: a notice cannot move to another enterprise")
+        raise _Reject(f"enterprise_id: {cannot_move}")
+    return insp_id, insp, ent_id, ent
+
+
+def _rule_notices(ctx: _Ctx, rec_id: str, values: dict, row) -> dict:
+    merged = {**(dict(row._mapping) if row is not None else {}), **values}
+    insp_id, insp, ent_id, ent = _inspection_and_enterprise(
+        ctx, merged, row, not_inspections="the notice must be for the inspection's enterprise",
+        cannot_move="a notice cannot move to another enterprise")
     values["enterprise_id"] = ent_id
     values["region_code"] = ent["region_id"]
     if row is None:
@@ -858,18 +866,9 @@ def _rule_notices(ctx: _Ctx, rec_id: str, values: dict, row) -> dict:
 
 def _rule_hazards(ctx: _Ctx, rec_id: str, values: dict, row) -> dict:
     merged = {**(dict(row._mapping) if row is not None else {}), **values}
-    insp_id = merged.get("inspection_id")
-    insp = ctx.inspections.get(insp_id) if insp_id else None
-    if insp_id and insp is None:
-        raise _Reject("inspection_id: unknown inspection")
-    ent_id = merged.get("enterprise_id") or (insp["enterprise_id"] if insp else None)
-    if insp is not None and ent_id != insp["enterprise_id"]:
-        raise _Reject("enterprise_id: a hazard's enterprise must be its inspection's")
-    ent = ctx.enterprises.get(ent_id or "")
-    if ent is None:
-        raise _Reject("enterprise_id: unknown enterprise")
-    if row is not None and ent_id != row.enterprise_id:
-        raise _Reject("enterprise_id: a hazard cannot move to another enterprise")
+    insp_id, insp, ent_id, ent = _inspection_and_enterprise(
+        ctx, merged, row, not_inspections="a hazard's enterprise must be its inspection's",
+        cannot_move="a hazard cannot move to another enterprise")
     finding_id = merged.get("finding_id")
     if finding_id:
         finding = ctx.findings.get(finding_id)
