@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..errors import AppError, NotFound, Unauthorized, ValidationError
 from ..models import ApiToken, Device, User, utcnow
@@ -85,7 +85,10 @@ def resolve_token(session: Session, raw: str | None, *, touch: bool = True) -> A
     """The live token for a raw bearer value, or Unauthorized."""
     if not raw:
         raise Unauthorized()
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).first()
+    token = session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(raw))
+        .options(joinedload(ApiToken.user), joinedload(ApiToken.device))  # one round trip per request
+    ).first()
     now = utcnow()
     if token is None or token.revoked_at is not None or token.expires_at <= now:
         raise Unauthorized("令牌无效、已过期或已撤销 (token invalid, expired or revoked)")

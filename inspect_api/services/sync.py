@@ -248,9 +248,17 @@ def _chunks(items: list, size: int = CHUNK):
         yield items[i:i + size]
 
 
+DEVICE_TOUCH_INTERVAL = timedelta(seconds=60)
+
+
 def touch_device(session: Session, actor: Actor) -> None:
+    """Record the device's last sync (to the minute: a tablet pulling in a loop writes nothing)."""
     if actor.device_id:
-        session.execute(update(Device).where(Device.id == actor.device_id).values(last_sync_at=utcnow()))
+        now = utcnow()
+        session.execute(update(Device).where(
+            Device.id == actor.device_id,
+            or_(Device.last_sync_at.is_(None), Device.last_sync_at < now - DEVICE_TOUCH_INTERVAL),
+        ).values(last_sync_at=now))
 
 
 # ================================================================== PULL
