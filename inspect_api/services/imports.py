@@ -71,6 +71,12 @@ _SCALE = {"大型": "large", "大": "large", "large": "large", "中型": "medium
 _LEVEL = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "一": 1, "二": 2, "三": 3, "四": 4,
           "1": 1, "2": 2, "3": 3, "4": 4, "1级": 1, "2级": 2, "3级": 3, "4级": 4,
           "无": 0, "否": 0, "0": 0, "不构成": 0, "非重大危险源": 0, "none": 0, "no": 0}
+# coded columns: (field, accepted spellings -> value, 表头, what is allowed), checked in this order
+_CODED_COLUMNS = [
+    ("scale", _SCALE, "企业规模", "大型/中型/小型/微型"),
+    ("major_hazard_level", _LEVEL, "重大危险源等级", "无/一级/二级/三级/四级"),
+    ("risk_color", _RISK, "风险等级", "红/橙/黄/蓝"),
+]
 _PROCESS_SPLIT = re.compile(r"[、,，;；/|\n]+")
 
 
@@ -333,27 +339,18 @@ def _parse_enterprise_row(cells: list, columns: dict[str, int],
     industry = get("industry")
     if industry is not None:
         data["industry"] = industry
-    scale = get("scale")
-    if scale is not None:
-        mapped = _SCALE.get(scale.lower())
+    for key, table, label, allowed in _CODED_COLUMNS:
+        value = get(key)
+        if value is None:
+            continue
+        lowered = value.lower()
+        if key == "major_hazard_level":
+            lowered = lowered.replace("重大危险源", "") or lowered
+        mapped = table.get(lowered)
         if mapped is None:
-            errors["scale"] = f"企业规模“{scale}”无法识别，应为 大型/中型/小型/微型"
+            errors[key] = f"{label}“{value}”无法识别，应为 {allowed}"
         else:
-            data["scale"] = mapped
-    level = get("major_hazard_level")
-    if level is not None:
-        mapped = _LEVEL.get(level.lower().replace("重大危险源", "") or level.lower())
-        if mapped is None:
-            errors["major_hazard_level"] = f"重大危险源等级“{level}”无法识别，应为 无/一级/二级/三级/四级"
-        else:
-            data["major_hazard_level"] = mapped
-    color = get("risk_color")
-    if color is not None:
-        mapped = _RISK.get(color.lower())
-        if mapped is None:
-            errors["risk_color"] = f"风险等级“{color}”无法识别，应为 红/橙/黄/蓝"
-        else:
-            data["risk_color"] = mapped
+            data[key] = mapped
     processes = get("hazardous_processes")
     if processes is not None:
         parts = [p for p in _PROCESS_SPLIT.split(processes) if p.strip()]

@@ -173,6 +173,18 @@ def _hazard_error(actor, h, exc, field="_"):
     return render_template("desk/hazard.html", errors=errors, **_hazard_ctx(actor, h)), 422
 
 
+def _hazard_step(actor, h, field, step, message):
+    """Run one lifecycle step from the hazard page: on a refusal roll back and show the page with the
+    error beside ``field``; on success flash ``message`` (a text, or a function of the step's result)."""
+    try:
+        result = step()
+    except AppError as exc:
+        db.session.rollback()  # nothing half-done is committed
+        return _hazard_error(actor, h, exc, field)
+    flash(message(result) if callable(message) else message, "success")
+    return redirect(url_for(".hazard", hazard_id=h.id))
+
+
 @bp.route("/hazards/<hazard_id>/deadline", methods=["POST"])
 @login_required("inspector")
 def deadline(hazard_id):
@@ -189,13 +201,10 @@ def deadline(hazard_id):
     if when <= utcnow():
         return render_template("desk/hazard.html", errors={"deadline": _("整改期限须晚于今天")},
                                **_hazard_ctx(actor, h)), 422
-    try:
-        hazards_service.set_deadline(db.session, actor, h, when, reason=form_str("reason", 500))
-    except AppError as exc:
-        db.session.rollback()  # nothing half-done is committed
-        return _hazard_error(actor, h, exc, "deadline")
-    flash(_("整改期限已改为 %(day)s", day=day.isoformat()), "success")
-    return redirect(url_for(".hazard", hazard_id=h.id))
+    return _hazard_step(
+        actor, h, "deadline",
+        lambda: hazards_service.set_deadline(db.session, actor, h, when, reason=form_str("reason", 500)),
+        _("整改期限已改为 %(day)s", day=day.isoformat()))
 
 
 @bp.route("/hazards/<hazard_id>/notice", methods=["POST"])
@@ -218,13 +227,10 @@ def issue_notice(hazard_id):
     data = {"hazard_ids": ids, "deadline_at": deadline_from_date(day),
             "officer2_id": form_str("officer2_id", 64),
             "safety_measures": form_str("safety_measures", 4000), "reason": form_str("reason", 500)}
-    try:
-        notice = notices_service.issue_notice(db.session, actor, data, current_app.config["BUREAU_CODE"])
-    except AppError as exc:
-        db.session.rollback()  # nothing half-done is committed
-        return _hazard_error(actor, h, exc, "notice")
-    flash(_("已签发整改指令书 %(number)s", number=notice.number or ""), "success")
-    return redirect(url_for(".hazard", hazard_id=h.id))
+    return _hazard_step(
+        actor, h, "notice",
+        lambda: notices_service.issue_notice(db.session, actor, data, current_app.config["BUREAU_CODE"]),
+        lambda notice: _("已签发整改指令书 %(number)s", number=notice.number or ""))
 
 
 @bp.route("/hazards/<hazard_id>/list", methods=["POST"])
@@ -232,13 +238,10 @@ def issue_notice(hazard_id):
 def list_hazard(hazard_id):
     actor = current_portal_actor()
     h = get_scoped(db.session, Hazard, hazard_id, actor.user)
-    try:
-        hazards_service.list_hazard(db.session, actor, h, reason=form_str("reason", 500))
-    except AppError as exc:
-        db.session.rollback()  # nothing half-done is committed
-        return _hazard_error(actor, h, exc, "listing")
-    flash(_("已挂牌督办"), "success")
-    return redirect(url_for(".hazard", hazard_id=h.id))
+    return _hazard_step(
+        actor, h, "listing",
+        lambda: hazards_service.list_hazard(db.session, actor, h, reason=form_str("reason", 500)),
+        _("已挂牌督办"))
 
 
 @bp.route("/hazards/<hazard_id>/close", methods=["POST"])
@@ -246,13 +249,10 @@ def list_hazard(hazard_id):
 def close_hazard(hazard_id):
     actor = current_portal_actor()
     h = get_scoped(db.session, Hazard, hazard_id, actor.user)
-    try:
-        hazards_service.close_hazard(db.session, actor, h, reason=form_str("reason", 500))
-    except AppError as exc:
-        db.session.rollback()  # nothing half-done is committed
-        return _hazard_error(actor, h, exc, "close")
-    flash(_("重大隐患已销号"), "success")
-    return redirect(url_for(".hazard", hazard_id=h.id))
+    return _hazard_step(
+        actor, h, "close",
+        lambda: hazards_service.close_hazard(db.session, actor, h, reason=form_str("reason", 500)),
+        _("重大隐患已销号"))
 
 
 @bp.route("/enterprises")
