@@ -47,7 +47,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
 from sqlalchemy import (
-    BigInteger, String, and_, bindparam, exists, false, insert, literal, or_, select, true, union_all, update,
+    BigInteger, String, and_, bindparam, case, exists, insert, literal, or_, select, true, union_all, update,
 )
 from sqlalchemy.orm import Session
 
@@ -252,13 +252,14 @@ DEVICE_TOUCH_INTERVAL = timedelta(seconds=60)
 
 
 def touch_device(session: Session, actor: Actor) -> None:
-    """Record the device's last sync (to the minute: a tablet pulling in a loop writes nothing)."""
-    if actor.device_id:
-        now = utcnow()
-        session.execute(update(Device).where(
-            Device.id == actor.device_id,
-            or_(Device.last_sync_at.is_(None), Device.last_sync_at < now - DEVICE_TOUCH_INTERVAL),
-        ).values(last_sync_at=now))
+    """Record the device's last sync (to the minute: a tablet pulling in a loop writes nothing). The device
+    was loaded with the bearer token, so deciding costs no query."""
+    if not actor.device_id:
+        return
+    now = utcnow()
+    device = session.get(Device, actor.device_id)
+    if device is not None and (device.last_sync_at is None or device.last_sync_at < now - DEVICE_TOUCH_INTERVAL):
+        device.last_sync_at = now
 
 
 # ================================================================== PULL
@@ -349,19 +350,23 @@ def _active_tables(session: Session, since: int, hi: int) -> tuple[set[str], set
     one round trip of index probes, so an incremental pull queries only those."""
     if hi <= since:
         return set(), set()
-    probes = []
-    for spec in TABLES.values():
-        model = spec.model
-        probes.append(select(literal(spec.name).label("t")).where(
-            exists().where(model.sync_seq > since, model.sync_seq <= hi)))
-    probes.append(select(("~" + SyncTombstone.table_name).label("t")).where(
-        SyncTombstone.seq > since, SyncTombstone.seq <= hi).distinct())
-    found = set(session.scalars(union_all(*probes)))
+    found = set(session.connection().execute(_active_probe(), {"since": since, "hi": hi}).scalars())
     exited = {t[1:] for t in found if t.startswith("~")}
     active = {t for t in found if not t.startswith("~")} | exited
     if "checklist_templates" in active:
         active.add("checklist_items")
     return active, exited
+
+
+@lru_cache(maxsize=1)
+def _active_probe():
+    """The probe of ``_active_tables``, built once (bind params ``since``, ``hi``)."""
+    since, hi = bindparam("since", type_=BigInteger), bindparam("hi", type_=BigInteger)
+    probes = [select(literal(spec.name).label("t")).where(
+        exists().where(spec.model.sync_seq > since, spec.model.sync_seq <= hi)) for spec in TABLES.values()]
+    probes.append(select(("~" + SyncTombstone.table_name).label("t")).where(
+        SyncTombstone.seq > since, SyncTombstone.seq <= hi).distinct())
+    return union_all(*probes)
 
 
 def _raw_maker(spec: TableSpec):
@@ -395,10 +400,18 @@ def _select_rows(spec: TableSpec):
     return select(*cols)
 
 
+# An incremental range of more cursors than this is read through a server-side cursor (bounded memory);
+# a shorter one in one round trip.
+STREAM_OVER = 5_000
+_KINDS = ("created", "updated")
+
+
 @lru_cache(maxsize=512)
-def _table_statements(table: str, viewer: Viewer, first: bool, has_origin: bool, batch: int):
-    """The pull statements of one table for one scope, built once (values come as bind params
-    ``since``, ``hi``, ``origin``): (("created", stmt), ("updated", stmt)?), deleted stmt or None."""
+def _table_statement(table: str, viewer: Viewer, first: bool, has_origin: bool):
+    """The pull statement of one table for one scope, built once (values come as bind params ``since``,
+    ``hi``, ``origin``). A first sync selects the live rows in cursor order; an incremental one selects
+    every row in the range with a last column telling its list (0 created, 1 updated, 2 deleted), ordered
+    by that list, so one statement fills all three."""
     spec = TABLES[table]
     model = spec.model
     since, hi = bindparam("since", type_=BigInteger), bindparam("hi", type_=BigInteger)
@@ -410,26 +423,21 @@ def _table_statements(table: str, viewer: Viewer, first: bool, has_origin: bool,
         in_range = or_(and_(model.sync_seq > since, model.sync_seq <= hi), ChecklistItem.template_id.in_(tmpl))
     else:
         in_range = and_(model.sync_seq > since, model.sync_seq <= hi)
-    live = and_(scope, in_range, model.deleted_at.is_(None))
-
-    def rows(cond):
-        return _select_rows(spec).where(cond).order_by(model.sync_seq).execution_options(yield_per=batch)
-
     if first:
-        return (("created", rows(live)),), None
+        return _select_rows(spec).where(scope, in_range, model.deleted_at.is_(None)).order_by(model.sync_seq)
     origin = bindparam("origin", type_=String)
+    # created: inserted after last_pulled_at by someone else than the puller's device; else updated
     is_new = and_(model.created_seq > since,
                   or_(model.sync_origin.is_(None), model.sync_origin != origin) if has_origin else true())
-    is_old = or_(model.created_seq.is_(None), model.created_seq <= since,
-                 (model.sync_origin == origin) if has_origin else false())
-    deleted = select(model.id).where(scope, in_range, model.deleted_at.is_not(None)).order_by(model.sync_seq)
-    return (("created", rows(and_(live, is_new))), ("updated", rows(and_(live, is_old)))), deleted
+    kind = case((model.deleted_at.is_not(None), 2), (is_new, 0), else_=1)
+    return _select_rows(spec).add_columns(kind.label("_list")).where(scope, in_range).order_by(kind, model.sync_seq)
 
 
 def iter_pull(session: Session, plan: PullPlan, *, batch: int = 1000) -> Iterator[str]:
     """The pull response as JSON text chunks, table by table, row by row (bounded memory)."""
     user = plan.viewer
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    conn = session.connection()
     yield '{"changes":{'
     for index, spec in enumerate(TABLES.values()):
         since = 0 if spec.name in plan.full_tables else plan.since
@@ -438,32 +446,41 @@ def iter_pull(session: Session, plan: PullPlan, *, batch: int = 1000) -> Iterato
         if plan.active is not None and spec.name not in plan.active:
             yield '"created":[],"updated":[],"deleted":[]}'
             continue
-        groups, deleted_stmt = _table_statements(spec.name, user, since == 0, bool(plan.origin), batch)
+        first_sync = since == 0
+        stmt = _table_statement(spec.name, user, first_sync, bool(plan.origin))
         params = {"since": since, "hi": hi}
         if plan.origin and since:
             params["origin"] = plan.origin
-        make_raw = _raw_maker(spec)
+        options = {"yield_per": batch} if first_sync or hi - since > STREAM_OVER else {}
+        make_raw = _raw_maker(spec)  # reads id + spec.cols: a trailing list column is ignored
         exits = _exit_candidates(session, user, spec, since, hi) \
             if since and (plan.exited is None or spec.name in plan.exited) else set()
-        for gi, (label, stmt) in enumerate(groups):
-            yield ("," if gi else "") + dumps(label) + ":["
-            first = True
-            buf: list[dict] = []
-            for row in session.execute(stmt, params):
-                buf.append(make_raw(row))
-                if exits:
-                    exits.discard(row[0])
-                if len(buf) >= batch:
+        deleted: list[str] = []
+        current, first, buf = 0, True, []
+        yield '"created":['
+        for row in conn.execute(stmt, params, execution_options=options):
+            kind = 0 if first_sync else row[-1]
+            if kind == 2:
+                deleted.append(row[0])
+                continue
+            if kind != current:  # the created rows are done: the updated ones follow
+                if buf:
                     yield ("" if first else ",") + dumps(buf)[1:-1]
-                    first = False
-                    buf = []
-            if buf:
+                yield '],"updated":['
+                current, first, buf = kind, True, []
+            buf.append(make_raw(row))
+            if exits:
+                exits.discard(row[0])
+            if len(buf) >= batch:
                 yield ("" if first else ",") + dumps(buf)[1:-1]
-            yield "]"
-        if deleted_stmt is None:
-            yield ',"updated":[],"deleted":[]}'
+                first, buf = False, []
+        if buf:
+            yield ("" if first else ",") + dumps(buf)[1:-1]
+        yield '],"updated":[' if current == 0 else ""
+        yield "]"
+        if first_sync:
+            yield ',"deleted":[]}'
             continue
-        deleted = list(session.scalars(deleted_stmt, params))
         deleted += _still_out(session, user, spec, exits - set(deleted))
         yield ',"deleted":' + dumps(deleted) + "}"
     yield '},"timestamp":' + str(plan.upto)
