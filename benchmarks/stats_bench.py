@@ -195,12 +195,14 @@ def generate(app, n_hazards: int, seed: int = 20260101, log=print) -> dict:
                            "description": f"第{i}项隐患：储罐区可燃气体报警器未定期检定，现场{rnd.randrange(9)}处",
                            "grade": "major" if major else "general", "deadline_at": deadline, "status": status,
                            "found_at": found, "found_by_id": insp["lead_inspector_id"], "closed_at": closed,
-                           "listing_level": listing, "version": 1, "rectified_on_spot": False})
+                           "listing_level": listing, "version": 1, "rectified_on_spot": False,
+                           "rectification_funds": None, "plan_funds": None, "plan_complete": None})
                 if major and rnd.random() < 0.8:
                     n_plan += 1
                     pl.append({"id": f"P{i:015d}", "hazard_id": hid, "responsibility": "厂长", "measures": "更换阀门",
                                "funds": Decimal(rnd.randrange(1_000, 500_000)), "time_limit": deadline.date(),
                                "contingency": "应急预案" if rnd.random() < 0.7 else ""})
+                    hz[-1].update(plan_funds=pl[-1]["funds"], plan_complete=bool(pl[-1]["contingency"]))
                 if closed or status in ("reported", "rejected"):
                     if rnd.random() < 0.7:
                         rid = f"R{i:015d}"
@@ -210,6 +212,8 @@ def generate(app, n_hazards: int, seed: int = 20260101, log=print) -> dict:
                                    "funds": Decimal(rnd.randrange(100, 20_000)), "reported_at": reported,
                                    "status": "accepted" if closed else ("pending" if status == "reported"
                                                                         else "rejected")})
+                        if rc[-1]["status"] != "rejected":  # what models/hazards' after_flush hook keeps
+                            hz[-1]["rectification_funds"] = rc[-1]["funds"]
                         if status != "reported":
                             rv.append({"id": f"V{i:015d}", "rectification_id": rid, "hazard_id": hid,
                                        "enterprise_id": insp["enterprise_id"], "region_code": insp["region_code"],

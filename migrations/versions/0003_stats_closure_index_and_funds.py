@@ -1,0 +1,60 @@
+"""hazards.rectification_funds / plan_funds / plan_complete (kept from the rectification reports and the
+remediation plan, for the statistics) and, on PostgreSQL, the closure-time expression index the statistics
+read presorted
+
+Revision ID: 0003
+Revises: 0002
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+CLOSURE_INDEX = (
+    "CREATE INDEX ix_hazards_closure_days ON hazards "
+    "((date_part('epoch', closed_at - found_at) / 86400.0)) "
+    "INCLUDE (closed_at, found_at, region_code, enterprise_id, grade, deleted_at) "
+    "WHERE status = 'closed' AND closed_at IS NOT NULL"
+)
+
+
+def upgrade():
+    with op.batch_alter_table("hazards") as batch:
+        batch.add_column(sa.Column("rectification_funds", sa.Numeric(14, 2), nullable=True))
+        batch.add_column(sa.Column("plan_funds", sa.Numeric(14, 2), nullable=True))
+        batch.add_column(sa.Column("plan_complete", sa.Boolean(), nullable=True))
+    op.execute(
+        "UPDATE hazards SET rectification_funds = (SELECT sum(r.funds) FROM rectifications r "
+        "WHERE r.hazard_id = hazards.id AND r.status IN ('pending', 'accepted') AND r.deleted_at IS NULL) "
+        "WHERE EXISTS (SELECT 1 FROM rectifications r WHERE r.hazard_id = hazards.id)"
+    )
+    # RemediationPlan.is_complete: the five points filled (blank = only spaces, tabs, newlines, U+3000)
+    blank = "' \t\r\n\u3000'"
+    trim = "btrim" if op.get_bind().dialect.name == "postgresql" else "trim"
+
+    def filled(column):
+        return f"length({trim}(coalesce(p.{column}, ''), {blank})) > 0"
+
+    complete = " AND ".join([filled("responsibility"), filled("measures"), "p.funds IS NOT NULL",
+                             "p.time_limit IS NOT NULL", filled("contingency")])
+    op.execute(
+        "UPDATE hazards SET "
+        "plan_funds = (SELECT p.funds FROM remediation_plans p WHERE p.hazard_id = hazards.id), "
+        f"plan_complete = (SELECT CASE WHEN {complete} THEN 1 ELSE 0 END = 1 FROM remediation_plans p "
+        "WHERE p.hazard_id = hazards.id) "
+        "WHERE EXISTS (SELECT 1 FROM remediation_plans p WHERE p.hazard_id = hazards.id)"
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(CLOSURE_INDEX)
+
+
+def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_hazards_closure_days")
+    with op.batch_alter_table("hazards") as batch:
+        batch.drop_column("plan_complete")
+        batch.drop_column("plan_funds")
+        batch.drop_column("rectification_funds")
