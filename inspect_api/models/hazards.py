@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, String, Text, event, func, literal_column, select, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, DDL, Numeric, String, Text, event, func, literal_column, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
@@ -160,6 +160,14 @@ def closure_days(model=Hazard):
     inline literals so that the statistics query matches ix_hazards_closure_days whatever the plan cache does."""
     return func.date_part(literal_column("'epoch'"), model.closed_at - model.found_at) / literal_column("86400.0")
 
+
+# How many months the hazards were found in: without it PostgreSQL guesses one group per row for the
+# statistics' GROUP BY month and aggregates in one process (migration 0003 creates it too).
+FOUND_MONTH_STATISTICS = (
+    "CREATE STATISTICS IF NOT EXISTS st_hazards_found_month "
+    "ON (date_trunc('month', timezone(INTERVAL '+08:00', found_at))) FROM hazards"
+)
+event.listen(Hazard.__table__, "after_create", DDL(FOUND_MONTH_STATISTICS).execute_if(dialect="postgresql"))
 
 LIVE_REPORT_STATUSES = ("pending", "accepted")
 

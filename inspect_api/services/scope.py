@@ -6,6 +6,8 @@ raises NotFound, so another scope's object answers 404 as if it did not exist.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Select, and_, false, select, true
 from sqlalchemy.orm import Session
 
@@ -17,6 +19,22 @@ from ..models import (
 )
 
 STAFF_ROLES = ("supervisor", "inspector")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What scope_clause needs of a user, copied: safe to keep after the request session ended (a streamed
+    body) or to hand to another thread (statistics on a second connection)."""
+
+    id: str
+    role: str
+    region_id: str | None
+    enterprise_id: str | None
+    is_active: bool
+
+    @classmethod
+    def of(cls, user: User) -> "Viewer":
+        return cls(user.id, user.role, user.region_id, user.enterprise_id, user.is_active)
 
 
 def region_clause(column, user: User):

@@ -20,12 +20,14 @@ The same ``StatsTable`` feeds the JSON API, the dashboard and the exports.
 """
 from __future__ import annotations
 
+import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, and_, cast, case, func, literal, literal_column, null, or_, select, true, tuple_, union_all
+from sqlalchemy import DateTime, and_, cast, case, func, literal, literal_column, null, or_, select, text, true, tuple_, union_all
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -37,7 +39,7 @@ from ..models import (
 from ..models.enforcement import PENALTY_KINDS
 from ..models.hazards import LISTING_LEVELS, closure_days
 from .actor import Actor
-from .scope import scope_clause
+from .scope import Viewer, scope_clause
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 LOCAL_OFFSET_HOURS = 8  # Asia/Shanghai has had no DST since 1991
@@ -148,8 +150,9 @@ def month_of(column, dialect: str):
     and a named zone or to_char per row costs more than the rest of the scan); 'YYYY-MM' on SQLite.
     ``month_key`` turns either into 'YYYY-MM'."""
     if dialect == "postgresql":
-        return func.date_trunc("month", func.timezone(literal_column(f"INTERVAL '+{LOCAL_OFFSET_HOURS:02d}:00'"),
-                                                      column))
+        # as written in the statistics object st_hazards_found_month (models/hazards.py)
+        return func.date_trunc(literal_column("'month'"),
+                               func.timezone(literal_column(f"INTERVAL '+{LOCAL_OFFSET_HOURS:02d}:00'"), column))
     return func.strftime("%Y-%m", column, f"+{LOCAL_OFFSET_HOURS} hours")
 
 
@@ -176,9 +179,12 @@ def days_between(later, earlier, dialect: str):
 
 
 # Per-transaction settings for the statistics and export queries on PostgreSQL: in-memory hash joins and
-# sorts for ~1M-row aggregates, no JIT (it costs 0.1-0.3 s of compilation per query and gains nothing), and
-# ISO date output (the CSV ledger casts local timestamps to text).
-PG_ANALYTICS_SETTINGS = (("work_mem", "64MB"), ("jit", "off"), ("datestyle", "ISO, YMD"))
+# sorts for ~1M-row aggregates, no JIT (it costs 0.1-0.3 s of compilation per query and gains nothing),
+# ISO date output (the CSV ledger casts local timestamps to text), and plans made for the actual period and
+# region: psycopg prepares a statement run five times on a connection, and the generic plan PostgreSQL may
+# then switch to knows neither (seen: 0.8 s -> 1.4 s in the benchmark's repeated calls).
+PG_ANALYTICS_SETTINGS = (("work_mem", "64MB"), ("jit", "off"), ("datestyle", "ISO, YMD"),
+                         ("plan_cache_mode", "force_custom_plan"))
 
 
 def tune_for_analytics(session: Session) -> None:
@@ -188,6 +194,54 @@ def tune_for_analytics(session: Session) -> None:
     conn = session.connection()
     for name, value in PG_ANALYTICS_SETTINGS:
         conn.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
+
+
+def on_one_snapshot(session: Session, jobs: list) -> list:
+    """Run each job (a function of a Session returning figures) and return their results in order.
+
+    On PostgreSQL, when the session's transaction has written nothing yet, the jobs run at the same time,
+    each on a connection of its own, all on one snapshot (REPEATABLE READ READ ONLY: the first exports its
+    snapshot, the others import it): the figures agree with each other as if read in one statement, and the
+    two cores share the work. Otherwise (SQLite; a transaction holding its own uncommitted rows, which
+    other connections cannot see) they run one after another on the session."""
+    if len(jobs) < 2 or dialect_name(session) != "postgresql" or session.new or session.dirty or session.deleted \
+            or session.execute(text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")).scalar():
+        tune_for_analytics(session)
+        return [job(session) for job in jobs]
+    engine = session.get_bind()
+    conns = []
+    try:
+        snapshot = None
+        for _ in jobs:
+            conn = engine.connect().execution_options(isolation_level="REPEATABLE READ")
+            conns.append(conn)
+            if snapshot is None:
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+                if not _SNAPSHOT_ID.fullmatch(snapshot or ""):
+                    raise RuntimeError(f"unexpected snapshot id {snapshot!r}")
+            else:
+                conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="stats") as pool:
+            futures = [pool.submit(_run_job, conn, job) for conn, job in zip(conns, jobs)]
+            return [future.result() for future in futures]
+    finally:
+        for conn in conns:
+            conn.rollback()
+            conn.close()
+
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
+
+
+def _run_job(conn, job):
+    session = Session(bind=conn)
+    try:
+        tune_for_analytics(session)
+        return job(session)
+    finally:
+        session.close()
 
 
 def filled(column):
@@ -398,7 +452,7 @@ class _Groups:
             return month_of(H.found_at, self.dialect)
         return None  # grade: a dimension of every cell anyway
 
-    def found_key_mapper(self, values):
+    def found_key_mapper(self, session: Session, values):
         """(raw value, grade) -> group key, for the values ``raw_found_dimension`` gave."""
         g = self.f.group_by
         if g == "county":
@@ -410,7 +464,7 @@ class _Groups:
         industry = {}
         ids = sorted(v for v in values if v is not None)
         for i in range(0, len(ids), 5000):
-            industry.update(self.session.execute(select(Enterprise.id, func.coalesce(Enterprise.industry, ""))
+            industry.update(session.execute(select(Enterprise.id, func.coalesce(Enterprise.industry, ""))
                                                  .where(Enterprise.id.in_(ids[i:i + 5000]))).all())
         return lambda v, grade: industry.get(v, "")
 
@@ -500,9 +554,8 @@ def hazard_statistics(session: Session, actor: Actor, f: StatsFilter) -> StatsTa
     ``_found_figures``), hazards closed in it (``_closure_with_total``, read in closure-time order) and the
     inspections; plus the small count of enterprises due."""
     require_stats_reader(actor)
-    tune_for_analytics(session)
-    user = actor.user
-    groups = _Groups(session, f, user)
+    groups = _Groups(session, f, actor.user)
+    user = Viewer.of(actor.user)  # the jobs may run in other threads
     H = Hazard
 
     def hazards_where(stmt, date_column):
@@ -512,24 +565,26 @@ def hazard_statistics(session: Session, actor: Actor, f: StatsFilter) -> StatsTa
             stmt = stmt.join(Enterprise, Enterprise.id == H.enterprise_id).where(_industry_filter(f))
         return stmt
 
-    # 1. hazards found in the period (by found_at), their plans and funds
-    found = _found_figures(session, user, f, groups)
-    keys = groups.base_keys()
+    keys = groups.base_keys()  # every county, grade or month; what the data adds comes after
+    closed_key = groups.key(H.region_code, date_column=H.closed_at, grade_column=H.grade)
+    ent_key = groups.key(Enterprise.region_id, grade_column=None) if f.group_by in ("county", "industry") else None
+    insp_key = groups.key(Inspection.region_code, date_column=_inspection_date(), grade_column=None)
+
+    def found_and_enterprises(s: Session):
+        # hazards found in the period (by found_at), their plans and funds; enterprises due and inspected
+        return (_found_figures(s, user, f, groups), _enterprises_due(s, user, f, ent_key),
+                _enterprises_inspected_with_total(s, user, f, groups, insp_key))
+
+    def closure(s: Session):
+        # hazards closed in the period (by closed_at): count and closure time
+        return _closure_with_total(s, groups, hazards_where, closed_key, keys)
+
+    (found, due, (inspected, inspected_total)), (closed, closed_total) = on_one_snapshot(
+        session, [found_and_enterprises, closure])
+    due_total = sum((r["n"] or 0) for r in due.values()) if ent_key is not None else due[None]["n"]
     for k in found:
         if k is not None and k not in keys:
             keys.append(k)
-
-    # 2. hazards closed in the period (by closed_at): count and closure time
-    closed_key = groups.key(H.region_code, date_column=H.closed_at, grade_column=H.grade)
-    closed, closed_total = _closure_with_total(session, groups, hazards_where, closed_key, keys)
-
-    # 3. enterprises due and inspected (no grade: the same for every grade row)
-    ent_key = groups.key(Enterprise.region_id, grade_column=None) if f.group_by in ("county", "industry") else None
-    due = _enterprises_due(session, user, f, ent_key)
-    insp_key = groups.key(Inspection.region_code, date_column=_inspection_date(), grade_column=None)
-    inspected, inspected_total = _enterprises_inspected_with_total(session, user, f, groups, insp_key)
-    due_total = sum((r["n"] or 0) for r in due.values()) if ent_key is not None else due[None]["n"]
-
     for source in (closed, due if ent_key is not None else {}, inspected if insp_key is not None else {}):
         for k in source:
             if k is not None and k not in keys:
@@ -610,7 +665,7 @@ def _found_figures(session: Session, user, f: StatsFilter, groups: _Groups) -> d
     cells = session.execute(stmt).all()
     if dim is None:
         cells = [(None, *c) for c in cells]
-    to_key = groups.found_key_mapper({c[0] for c in cells})
+    to_key = groups.found_key_mapper(session, {c[0] for c in cells})
     figures: dict = {}
     for value, grade, listing, complete, n, closed, overdue, rect_funds, plan_funds in cells:
         key = to_key(value, grade)
@@ -695,6 +750,9 @@ def _split_percentiles(row: dict) -> None:
 
 def _closure_with_total(session: Session, groups: _Groups, hazards_where, key, keys=()) -> tuple[dict, dict]:
     """Hazards closed in the period, per group and in total: {key: {n, avg_days, median_days, p90_days}}."""
+    if groups.dialect == "postgresql" and groups.f.group_by == "month":
+        _, total = _closure_presorted(session, groups, hazards_where, [])
+        return _closure_by_month(session, groups, hazards_where), total
     if groups.dialect == "postgresql":
         presorted = _closure_presorted(session, groups, hazards_where, list(keys) if key is not None else [])
         if presorted is not None:
@@ -764,6 +822,30 @@ def _closure_presorted(session: Session, groups: _Groups, hazards_where, keys: l
     return grouped, total
 
 
+def _closure_by_month(session: Session, groups: _Groups, hazards_where) -> dict:
+    """PostgreSQL, by month: one aggregate per month of the period over that month's closed_at range
+    (ix_hazards_stats_closed), all in one UNION ALL: each sorts only its month's values (the months'
+    boundaries are Asia/Shanghai midnights, as ``month_of`` draws them)."""
+    H = Hazard
+    f = groups.f
+    d = days_between(H.closed_at, H.found_at, groups.dialect)
+    branches = []
+    for i, month in enumerate(groups.base_keys()):
+        y, m = int(month[:4]), int(month[5:7])
+        lo = max(local_midnight(date(y, m, 1)), f.start)
+        hi = min(local_midnight(date(y + m // 12, m % 12 + 1, 1)), f.end)
+        branch = hazards_where(select(literal(i).label("i"), func.count(), func.avg(d), _percentiles(d))
+                               .select_from(H).where(H.status == "closed", H.closed_at.is_not(None),
+                                                     H.closed_at >= lo, H.closed_at < hi), H.closed_at)
+        branches.append(branch)
+    months = groups.base_keys()
+    grouped = {}
+    for i, n, avg, pcts in session.execute(union_all(*branches)) if branches else []:
+        if n:
+            grouped[months[i]] = _closure_row(n, avg, pcts)
+    return grouped
+
+
 def _closure_row(n, avg, pcts) -> dict:
     pcts = pcts or [None, None]
     return {"n": n, "avg_days": avg, "median_days": pcts[0], "p90_days": pcts[1]}
@@ -826,11 +908,10 @@ def _enterprises_inspected(session: Session, user, f: StatsFilter, groups: _Grou
 def enforcement_statistics(session: Session, actor: Actor, f: StatsFilter) -> StatsTable:
     """Inspections, notices, reviews, cases, penalty decisions by kind, fines (万元), suspensions."""
     require_stats_reader(actor)
-    tune_for_analytics(session)
     if f.group_by not in ENFORCEMENT_GROUPS:
         raise StatsGroupInvalid(details={"group_by": f.group_by, "allowed": list(ENFORCEMENT_GROUPS)})
-    user = actor.user
-    groups = _Groups(session, f, user)
+    groups = _Groups(session, f, actor.user)
+    user = Viewer.of(actor.user)  # the jobs may run in other threads
 
     def where(stmt, model, region_column, date_column, *extra):
         stmt = stmt.where(scope_clause(model, user), _region_filter(region_column, f), *extra)
@@ -840,34 +921,42 @@ def enforcement_statistics(session: Session, actor: Actor, f: StatsFilter) -> St
             stmt = stmt.join(Enterprise, Enterprise.id == model.enterprise_id).where(_industry_filter(f))
         return stmt
 
-    inspections, inspections_total = _enterprises_inspected_with_total(
-        session, user, f, groups, groups.key(Inspection.region_code, date_column=_inspection_date()))
+    def field_work(s: Session):
+        # inspections, notices and reviews
+        N, V = Notice, Review
+        return (
+            _enterprises_inspected_with_total(s, user, f, groups,
+                                              groups.key(Inspection.region_code, date_column=_inspection_date())),
+            _grouped(s, where(select(func.count().label("n")).select_from(N), N, N.region_code,
+                              N.issued_at, N.deleted_at.is_(None), N.issued_at.is_not(None)),
+                     groups.key(N.region_code, date_column=N.issued_at)),
+            _grouped(s, where(select(func.count().label("n"), _count(V.result == "accepted").label("acc"))
+                              .select_from(V), V, V.region_code, V.reviewed_at),
+                     groups.key(V.region_code, date_column=V.reviewed_at)),
+        )
 
-    N = Notice
-    notices = _grouped(session, where(select(func.count().label("n")).select_from(N), N, N.region_code,
-                                      N.issued_at, N.deleted_at.is_(None), N.issued_at.is_not(None)),
-                       groups.key(N.region_code, date_column=N.issued_at))
-    V = Review
-    reviews = _grouped(session, where(select(func.count().label("n"), _count(V.result == "accepted").label("acc"))
-                                      .select_from(V), V, V.region_code, V.reviewed_at),
-                       groups.key(V.region_code, date_column=V.reviewed_at))
-    C = EnforcementCase
-    cases = _grouped(session, where(select(func.count().label("n")).select_from(C), C, C.region_code, C.opened_at),
-                     groups.key(C.region_code, date_column=C.opened_at))
-    D = PenaltyDecision
-    decided_cols = [func.count().label("n"), func.sum(D.amount).label("amount"),
-                    func.count(func.distinct(case((D.kind == "suspend_production", D.enterprise_id)))).label("susp")]
-    decided_cols += [_count(D.kind == k).label(f"k_{k}") for k in PENALTY_KINDS]
-    decided = _grouped(session, where(select(*decided_cols).select_from(D), D, D.region_code, None,
-                                      D.decided_on >= f.date_from, D.decided_on <= f.date_to),
-                       groups.key(D.region_code, date_column=D.decided_on, date_kind="date"))
-    paid = _grouped(session, where(select(func.sum(D.paid_amount).label("paid")).select_from(D), D, D.region_code,
-                                   None, D.payment_status == "paid", D.paid_on.is_not(None),
-                                   D.paid_on >= f.date_from, D.paid_on <= f.date_to),
-                    groups.key(D.region_code, date_column=D.paid_on, date_kind="date"))
-    susp_total = session.execute(where(
-        select(func.count(func.distinct(D.enterprise_id))).select_from(D), D, D.region_code, None,
-        D.kind == "suspend_production", D.decided_on >= f.date_from, D.decided_on <= f.date_to)).scalar()
+    def cases_and_penalties(s: Session):
+        C, D = EnforcementCase, PenaltyDecision
+        decided_cols = [func.count().label("n"), func.sum(D.amount).label("amount"),
+                        func.count(func.distinct(case((D.kind == "suspend_production", D.enterprise_id)))).label("susp")]
+        decided_cols += [_count(D.kind == k).label(f"k_{k}") for k in PENALTY_KINDS]
+        return (
+            _grouped(s, where(select(func.count().label("n")).select_from(C), C, C.region_code, C.opened_at),
+                     groups.key(C.region_code, date_column=C.opened_at)),
+            _grouped(s, where(select(*decided_cols).select_from(D), D, D.region_code, None,
+                              D.decided_on >= f.date_from, D.decided_on <= f.date_to),
+                     groups.key(D.region_code, date_column=D.decided_on, date_kind="date")),
+            _grouped(s, where(select(func.sum(D.paid_amount).label("paid")).select_from(D), D, D.region_code,
+                              None, D.payment_status == "paid", D.paid_on.is_not(None),
+                              D.paid_on >= f.date_from, D.paid_on <= f.date_to),
+                     groups.key(D.region_code, date_column=D.paid_on, date_kind="date")),
+            s.execute(where(select(func.count(func.distinct(D.enterprise_id))).select_from(D), D, D.region_code,
+                            None, D.kind == "suspend_production", D.decided_on >= f.date_from,
+                            D.decided_on <= f.date_to)).scalar(),
+        )
+
+    ((inspections, inspections_total), notices, reviews), (cases, decided, paid, susp_total) = on_one_snapshot(
+        session, [field_work, cases_and_penalties])
 
     keys = groups.base_keys()
     for source in (inspections, notices, reviews, cases, decided, paid):

@@ -57,7 +57,7 @@ from ..models import (
     Notice, Photo, Rectification, Region, SyncTombstone, User, allocate_seq, current_seq, utcnow,
 )
 from .actor import Actor
-from .scope import region_in_scope, scope_clause
+from .scope import Viewer, region_in_scope, scope_clause
 
 log = logging.getLogger(__name__)
 
@@ -263,21 +263,6 @@ def touch_device(session: Session, actor: Actor) -> None:
 
 
 # ================================================================== PULL
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """What scope_clause needs of a user, copied so the streamed body outlives the request session."""
-
-    id: str
-    role: str
-    region_id: str | None
-    enterprise_id: str | None
-    is_active: bool
-
-    @classmethod
-    def of(cls, user: User) -> "Viewer":
-        return cls(user.id, user.role, user.region_id, user.enterprise_id, user.is_active)
 
 
 @dataclass

@@ -49,10 +49,13 @@ def upgrade():
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(CLOSURE_INDEX)
+        op.execute("CREATE STATISTICS IF NOT EXISTS st_hazards_found_month "
+                   "ON (date_trunc('month', timezone(INTERVAL '+08:00', found_at))) FROM hazards")
 
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP STATISTICS IF EXISTS st_hazards_found_month")
         op.execute("DROP INDEX IF EXISTS ix_hazards_closure_days")
     with op.batch_alter_table("hazards") as batch:
         batch.drop_column("plan_complete")
