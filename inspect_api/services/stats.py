@@ -751,42 +751,49 @@ def _split_percentiles(row: dict) -> None:
 def _closure_with_total(session: Session, groups: _Groups, hazards_where, key, keys=()) -> tuple[dict, dict]:
     """Hazards closed in the period, per group and in total: {key: {n, avg_days, median_days, p90_days}}."""
     if groups.dialect == "postgresql" and groups.f.group_by == "month":
-        _, total = _closure_presorted(session, groups, hazards_where, [])
+        _, total = _closure_presorted(session, groups, hazards_where, None)
         return _closure_by_month(session, groups, hazards_where), total
     if groups.dialect == "postgresql":
-        presorted = _closure_presorted(session, groups, hazards_where, list(keys) if key is not None else [])
+        presorted = _closure_presorted(session, groups, hazards_where, list(keys) if key is not None else None)
         if presorted is not None:
             return presorted
     if groups.dialect == "postgresql" and key is not None:
-        H = Hazard
-        d = days_between(H.closed_at, H.found_at, groups.dialect)
-        stmt = hazards_where(select(
-            func.count().label("n"), func.avg(d).label("avg_days"), func.sum(d).label("total_days"),
-            _percentiles(d).label("pcts"),
-        ).select_from(H).where(H.status == "closed", H.closed_at.is_not(None)), H.closed_at)
-        grouped, total = _grouped_with_total(session, stmt, key, groups.dialect)
-        for row in [*grouped.values(), total]:
-            _split_percentiles(row)
-        return grouped, total
+        return _closure_grouped(session, groups, hazards_where, key)
     grouped = _closure(session, groups, hazards_where, key)
     if key is None:
         return grouped, grouped[None]
     return grouped, _closure(session, groups, hazards_where, None)[None]
 
 
-def _closure_presorted(session: Session, groups: _Groups, hazards_where, keys: list) -> tuple[dict, dict] | None:
+def _closure_grouped(session: Session, groups: _Groups, hazards_where, key) -> tuple[dict, dict]:
+    """PostgreSQL, the GROUP BY form: percentile_cont per group and for the total in one GROUPING SETS scan."""
+    H = Hazard
+    d = days_between(H.closed_at, H.found_at, groups.dialect)
+    stmt = hazards_where(select(
+        func.count().label("n"), func.avg(d).label("avg_days"), func.sum(d).label("total_days"),
+        _percentiles(d).label("pcts"),
+    ).select_from(H).where(H.status == "closed", H.closed_at.is_not(None)), H.closed_at)
+    grouped, total = _grouped_with_total(session, stmt, key, groups.dialect)
+    for row in [*grouped.values(), total]:
+        _split_percentiles(row)
+    return grouped, total
+
+
+def _closure_presorted(session: Session, groups: _Groups, hazards_where, keys: list | None
+                       ) -> tuple[dict, dict] | None:
     """PostgreSQL: the closure figures of every group and of the total in one plain aggregate (no GROUP BY,
     so no sort of the rows by group) over the closed hazards read in closure-time order from
     ix_hazards_closure_days: one percentile_cont … FILTER (WHERE key = …) per group key, each of which gets
     its values already in order (the same percentile_cont as the GROUP BY form, whatever order the rows come
-    in: the order only makes it fast); counts and means per group by a hash GROUP BY. None when a closed
-    hazard's key is none of ``keys``: the caller then runs the GROUP BY form."""
+    in: the order only makes it fast); counts and means per group by a hash GROUP BY. ``keys`` None: the
+    total only. None when a closed hazard's key is none of ``keys``: the caller then runs the GROUP BY
+    form."""
     H = Hazard
     d = closure_days()
     g = groups.f.group_by
     db_keys: list = []
-    k = None
-    if keys:
+    k = None  # keys None: the total only
+    if keys is not None:
         if g == "county":
             k, db_keys = _county_key(H.region_code), list(keys)
         elif g == "grade":

@@ -22,10 +22,9 @@ CLOSURE_INDEX = (
 
 
 def upgrade():
-    with op.batch_alter_table("hazards") as batch:
-        batch.add_column(sa.Column("rectification_funds", sa.Numeric(14, 2), nullable=True))
-        batch.add_column(sa.Column("plan_funds", sa.Numeric(14, 2), nullable=True))
-        batch.add_column(sa.Column("plan_complete", sa.Boolean(), nullable=True))
+    op.add_column("hazards", sa.Column("rectification_funds", sa.Numeric(14, 2), nullable=True))
+    op.add_column("hazards", sa.Column("plan_funds", sa.Numeric(14, 2), nullable=True))
+    op.add_column("hazards", sa.Column("plan_complete", sa.Boolean(), nullable=True))
     op.execute(
         "UPDATE hazards SET rectification_funds = (SELECT sum(r.funds) FROM rectifications r "
         "WHERE r.hazard_id = hazards.id AND r.status IN ('pending', 'accepted') AND r.deleted_at IS NULL) "
@@ -57,7 +56,6 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP STATISTICS IF EXISTS st_hazards_found_month")
         op.execute("DROP INDEX IF EXISTS ix_hazards_closure_days")
-    with op.batch_alter_table("hazards") as batch:
-        batch.drop_column("plan_complete")
-        batch.drop_column("plan_funds")
-        batch.drop_column("rectification_funds")
+    # plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch table copy would trip the foreign keys
+    for column in ("plan_complete", "plan_funds", "rectification_funds"):
+        op.execute(f"ALTER TABLE hazards DROP COLUMN {column}")

@@ -152,6 +152,10 @@ def test_industry_group_and_filter(db, data):
     assert list(rows) == ["C26", "C2614", "F51"]
     assert (rows["C26"]["enterprises_due"], rows["C26"]["general_found"], rows["C26"]["major_found"]) == (2, 4, 1)
     assert (rows["C2614"]["general_found"], rows["C2614"]["major_found"]) == (1, 1)  # ent4: h7, h11
+    # closed in the period: C26 h1 5.0, h12 10.0, h8 21.0, h4 30.0 days; F51 (ent3) h6 2.5; C2614 none (h7: 07-02)
+    assert (rows["C26"]["closed_in_period"], rows["C26"]["closure_days_median"]) == (4, D("15.50"))
+    assert (rows["F51"]["closed_in_period"], rows["F51"]["closure_days_median"]) == (1, D("2.50"))
+    assert (rows["C2614"]["closed_in_period"], rows["C2614"]["closure_days_median"]) == (0, None)
     # industry filter is a GB/T 4754 prefix: C26 takes ent1, ent2 and ent4 (C2614)
     t = hazards(db, data.world["supervisor"], industry="C26")
     sz = by_key(t)["131182"]

@@ -1,0 +1,202 @@
+"""The fast paths of the statistics service give the same figures as the plain ones.
+
+* hazards.rectification_funds / plan_funds / plan_complete follow every report and plan written;
+* migration 0003 fills them from the rows already there, with RemediationPlan.is_complete's rule;
+* on PostgreSQL, the presorted closure aggregate (one FILTER per group) and the per-month UNION ALL equal
+  the GROUP BY form, and a group missing from the key list sends it back to the GROUP BY form;
+* on PostgreSQL, the figures computed on two connections sharing one snapshot equal those computed on
+  the session alone.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, text
+
+from inspect_api.models import Enterprise, Hazard, Rectification, Region, RemediationPlan
+from inspect_api.services import stats
+from inspect_api.services.actor import Actor
+from inspect_api.services.scope import scope_clause
+
+from ..conftest import TEST_CONFIG, is_postgres
+from . import dataset
+from .dataset import PERIOD
+
+D = Decimal
+NOW = datetime(2026, 7, 15, 1, 0, tzinfo=timezone.utc)
+pg_only = pytest.mark.skipif(not is_postgres(), reason="PostgreSQL paths (CI runs the suite on PostgreSQL too)")
+
+
+@pytest.fixture()
+def data(db, world):
+    d = dataset.build(db, world)
+    db.commit()
+    return d
+
+
+def rollups(db, hazard):
+    return db.execute(select(Hazard.rectification_funds, Hazard.plan_funds, Hazard.plan_complete)
+                      .where(Hazard.id == hazard.id)).one()
+
+
+def test_hazard_rollups_follow_reports_and_plans(db, data):
+    h = data.hazards
+    assert rollups(db, h["h1"]) == (D("1500.00"), None, None)  # accepted report
+    assert rollups(db, h["h2"]) == (D("1200.25"), None, None)  # rejected 800.00 left out, pending counted
+    assert rollups(db, h["h12"]) == (D("3000.00"), None, None)
+    assert rollups(db, h["h6"]) == (None, None, None)  # an accepted report without funds
+    assert rollups(db, h["h4"]) == (D("99999.00"), D("50000.00"), True)
+    assert rollups(db, h["h5"]) == (None, D("120000.50"), False)  # blank contingency: not the five points
+
+    pending = db.scalar(select(Rectification).where(Rectification.hazard_id == h["h2"].id,
+                                                    Rectification.status == "pending"))
+    pending.status = "rejected"
+    plan5 = db.scalar(select(RemediationPlan).where(RemediationPlan.hazard_id == h["h5"].id))
+    plan5.contingency = "应急预案已备案"
+    plan5.funds = D("130000.00")
+    db.delete(db.scalar(select(RemediationPlan).where(RemediationPlan.hazard_id == h["h4"].id)))
+    db.flush()
+    assert rollups(db, h["h2"]) == (None, None, None)
+    assert rollups(db, h["h5"]) == (None, D("130000.00"), True)
+    assert rollups(db, h["h4"]) == (D("99999.00"), None, None)
+    # the hazard's own row did not change for the tablets: same cursor, same version
+    before = db.execute(select(Hazard.sync_seq, Hazard.version).where(Hazard.id == h["h1"].id)).one()
+    db.add(Rectification(hazard_id=h["h1"].id, enterprise_id=h["h1"].enterprise_id, region_code=h["h1"].region_code,
+                         description="再次整改", funds=D("10.00"), status="pending"))
+    db.flush()
+    assert rollups(db, h["h1"]) == (D("1510.00"), None, None)
+    assert db.execute(select(Hazard.sync_seq, Hazard.version).where(Hazard.id == h["h1"].id)).one() == before
+
+
+def test_migration_0003_fills_the_rollups_from_existing_rows(fresh_database_url, tmp_path):
+    from alembic import command
+
+    from inspect_api import create_app
+    from inspect_api.extensions import db
+
+    from ..unit.test_migrations import _alembic_config
+
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": fresh_database_url, "UPLOAD_ROOT": str(tmp_path)})
+    with app.app_context():
+        cfg = _alembic_config(app)
+        command.upgrade(cfg, "0002")
+        now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+        plans = [("H2", dict(responsibility="厂长", measures="更换", funds=D("500"), time_limit=date(2026, 4, 1),
+                             contingency="预案")),
+                 ("H3", dict(responsibility="厂长", measures="更换", funds=D("600"), time_limit=date(2026, 4, 1),
+                             contingency=" \u3000\t\n")),
+                 ("H4", dict(responsibility="厂长", measures="更换", funds=None, time_limit=date(2026, 4, 1),
+                             contingency="预案"))]
+        # Core inserts through the model tables, naming only columns that exist at 0002
+        with db.engine.begin() as conn:
+            conn.execute(Region.__table__.insert(), [{"id": "131102", "name": "桃城区", "level": 3, "sync_seq": 1}])
+            conn.execute(Enterprise.__table__.insert(), [{"id": "E1", "name": "甲化工", "uscc": "91131102MA0000000X",
+                                                          "region_id": "131102", "sync_seq": 2}])
+            conn.execute(Hazard.__table__.insert(), [
+                {"id": f"H{i}", "enterprise_id": "E1", "region_code": "131102", "grade": grade, "found_at": now,
+                 "sync_seq": 10 + i} for i, grade in enumerate(["general", "general", "major", "major", "major"])])
+            conn.execute(Rectification.__table__.insert(), [
+                {"id": rid, "hazard_id": hid, "enterprise_id": "E1", "region_code": "131102", "description": "整改",
+                 "funds": D(funds), "status": status, "sync_seq": 20 + n}
+                for n, (rid, hid, status, funds) in enumerate([("R1", "H0", "accepted", "100.50"),
+                                                               ("R2", "H0", "rejected", "7.00"),
+                                                               ("R3", "H1", "rejected", "9.00"),
+                                                               ("R4", "H2", "pending", "30.00")])])
+            conn.execute(RemediationPlan.__table__.insert(), [{"id": "P" + hid, "hazard_id": hid, **plan}
+                                                              for hid, plan in plans])
+        command.upgrade(cfg, "head")
+        got = {r.id: (r.rectification_funds, r.plan_funds, r.plan_complete) for r in db.session.execute(
+            select(Hazard.id, Hazard.rectification_funds, Hazard.plan_funds, Hazard.plan_complete))}
+        expected_complete = {hid: RemediationPlan(**plan).is_complete for hid, plan in plans}
+        assert expected_complete == {"H2": True, "H3": False, "H4": False}
+        assert got == {"H0": (D("100.50"), None, None), "H1": (None, None, None),
+                       "H2": (D("30.00"), D("500.00"), True), "H3": (None, D("600.00"), False),
+                       "H4": (None, None, False)}
+        db.session.remove()
+        command.downgrade(cfg, "base")
+        db.engine.dispose()
+
+
+def _closure_setup(db, user, group_by):
+    f = stats.make_filter(db, Actor(user), date_from=PERIOD[0], date_to=PERIOD[1], group_by=group_by, now=NOW)
+    groups = stats._Groups(db, f, user)
+
+    def where(stmt, col):
+        stmt = stmt.where(Hazard.deleted_at.is_(None), scope_clause(Hazard, user), col >= f.start, col < f.end)
+        if groups.needs_enterprise():
+            from inspect_api.models import Enterprise
+            stmt = stmt.join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+        return stmt
+
+    key = groups.key(Hazard.region_code, date_column=Hazard.closed_at, grade_column=Hazard.grade)
+    return groups, where, key
+
+
+def _rounded(figures: dict) -> dict:
+    return {k: (v["n"], *(round(float(v[name]), 9) if v[name] is not None else None
+                          for name in ("avg_days", "median_days", "p90_days"))) for k, v in figures.items()}
+
+
+@pg_only
+@pytest.mark.parametrize("group_by", ["county", "grade", "industry", "month"])
+def test_presorted_and_per_month_closure_equal_the_group_by_form(db, data, group_by):
+    groups, where, key = _closure_setup(db, data.world["admin"], group_by)
+    stats.tune_for_analytics(db)
+    plain, plain_total = stats._closure_grouped(db, groups, where, key)
+    fast, fast_total = stats._closure_with_total(db, groups, where, key, groups.base_keys())  # [] for industry
+    assert plain and _rounded(fast) == _rounded(plain)
+    assert _rounded({"t": fast_total}) == _rounded({"t": plain_total})
+    if group_by == "county":
+        assert (plain["131102"]["n"], plain["131182"]["n"]) == (4, 1)  # h1 h12 h8 h4 in 桃城区; h6 in 深州市
+
+
+@pg_only
+def test_a_group_missing_from_the_keys_falls_back_to_the_group_by_form(db, data):
+    groups, where, key = _closure_setup(db, data.world["admin"], "county")
+    keys = [k for k in groups.base_keys() if k != "131102"]
+    assert stats._closure_presorted(db, groups, where, keys) is None
+    fast, _ = stats._closure_with_total(db, groups, where, key, keys)
+    assert fast["131102"]["n"] == 4
+
+
+@pg_only
+def test_figures_on_one_shared_snapshot_equal_those_on_the_session(fresh_database_url, tmp_path, monkeypatch):
+    from inspect_api import create_app
+    from inspect_api.extensions import db
+
+    from .. import factories
+
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": fresh_database_url, "UPLOAD_ROOT": str(tmp_path)})
+    jobs = []
+    real_run_job = stats._run_job
+    monkeypatch.setattr(stats, "_run_job", lambda conn, job: jobs.append(job) or real_run_job(conn, job))
+    with app.app_context():
+        db.create_all()
+        db.session.execute(text("INSERT INTO sync_state (id, seq) VALUES (1, 0)"))
+        world = factories.build_world(db.session)
+        dataset.build(db.session, world)
+        db.session.commit()  # a real commit: other connections see it
+        try:
+            for group_by in ("county", "month"):
+                supervisor = db.session.get(type(world["supervisor"]), world["supervisor"].id)
+                f = stats.make_filter(db.session, Actor(supervisor), date_from=PERIOD[0], date_to=PERIOD[1],
+                                      group_by=group_by, now=NOW)
+                jobs.clear()
+                shared = stats.hazard_statistics(db.session, Actor(supervisor), f).as_dict()
+                enforcement = stats.enforcement_statistics(db.session, Actor(supervisor), f).as_dict()
+                assert len(jobs) == 4  # two jobs each, on connections of their own
+                db.session.rollback()
+                db.session.execute(text("SELECT pg_current_xact_id()"))  # this transaction now has an xid
+                jobs.clear()
+                alone = stats.hazard_statistics(db.session, Actor(supervisor), f).as_dict()
+                assert stats.enforcement_statistics(db.session, Actor(supervisor), f).as_dict() == enforcement
+                assert jobs == []  # ran on the session
+                db.session.rollback()
+                assert shared == alone
+                assert shared["total"]["general_found"] == alone["total"]["general_found"] > 0
+        finally:
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()
