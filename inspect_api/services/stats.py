@@ -51,8 +51,6 @@ PENALTY_LABELS = {
     "warning": "警告", "fine": "罚款", "suspend_production": "责令停产停业整顿",
     "licence_suspension": "暂扣或吊销许可证", "closure": "提请关闭",
 }
-# Characters stripped before a plan field counts as filled (str.strip() in Python also strips these)
-_BLANK = " \t\r\n\u3000"
 STAFF_AND_ADMIN = ("admin", "supervisor", "inspector")
 
 
@@ -242,18 +240,6 @@ def _run_job(conn, job):
         return job(session)
     finally:
         session.close()
-
-
-def filled(column):
-    """A text column holding more than blanks (RemediationPlan.is_complete's strip())."""
-    return func.length(func.ltrim(func.rtrim(func.coalesce(column, ""), _BLANK), _BLANK)) > 0
-
-
-def plan_complete_clause():
-    """RemediationPlan.is_complete in SQL: 责任、措施、资金、时限、预案 all present."""
-    P = RemediationPlan
-    return and_(P.id.is_not(None), filled(P.responsibility), filled(P.measures), P.funds.is_not(None),
-                P.time_limit.is_not(None), filled(P.contingency))
 
 
 def closed_by(as_of):
@@ -901,12 +887,6 @@ def _inspections_where(stmt, user, f: StatsFilter, groups: _Groups):
     if groups.needs_enterprise():
         stmt = stmt.join(Enterprise, Enterprise.id == Inspection.enterprise_id).where(_industry_filter(f))
     return stmt
-
-
-def _enterprises_inspected(session: Session, user, f: StatsFilter, groups: _Groups, key) -> dict:
-    stmt = _inspections_where(select(func.count(func.distinct(Inspection.enterprise_id)).label("n"),
-                                     func.count().label("inspections")).select_from(Inspection), user, f, groups)
-    return _grouped(session, stmt, key)
 
 
 # --------------------------------------------------------------------------- enforcement statistics

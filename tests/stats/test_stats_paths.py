@@ -83,20 +83,21 @@ def test_migration_0003_fills_the_rollups_from_existing_rows(fresh_database_url,
         cfg = _alembic_config(app)
         command.upgrade(cfg, "0002")
         now = datetime(2026, 3, 1, tzinfo=timezone.utc)
-        plans = [("H2", dict(responsibility="厂长", measures="更换", funds=D("500"), time_limit=date(2026, 4, 1),
-                             contingency="预案")),
-                 ("H3", dict(responsibility="厂长", measures="更换", funds=D("600"), time_limit=date(2026, 4, 1),
-                             contingency=" \u3000\t\n")),
-                 ("H4", dict(responsibility="厂长", measures="更换", funds=None, time_limit=date(2026, 4, 1),
-                             contingency="预案"))]
+        # the five points (RemediationPlan.is_complete), with blanks Python's strip() removes: U+3000, \t, \n
+        tricky = [dict(contingency=" \u3000\t\n"), dict(responsibility="\u3000"), dict(measures="\t\n"),
+                  dict(funds=None), dict(time_limit=None), dict(responsibility=None),
+                  dict(responsibility=" a ", contingency=" c")]
+        base = dict(responsibility="厂长", measures="更换", funds=D("500"), time_limit=date(2026, 4, 1),
+                    contingency="预案")
+        plans = [(f"H{i}", {**base, **variant}) for i, variant in enumerate([{}, *tricky], start=2)]
         # Core inserts through the model tables, naming only columns that exist at 0002
         with db.engine.begin() as conn:
             conn.execute(Region.__table__.insert(), [{"id": "131102", "name": "桃城区", "level": 3, "sync_seq": 1}])
             conn.execute(Enterprise.__table__.insert(), [{"id": "E1", "name": "甲化工", "uscc": "91131102MA0000000X",
                                                           "region_id": "131102", "sync_seq": 2}])
             conn.execute(Hazard.__table__.insert(), [
-                {"id": f"H{i}", "enterprise_id": "E1", "region_code": "131102", "grade": grade, "found_at": now,
-                 "sync_seq": 10 + i} for i, grade in enumerate(["general", "general", "major", "major", "major"])])
+                {"id": f"H{i}", "enterprise_id": "E1", "region_code": "131102", "grade": "general" if i < 2 else "major",
+                 "found_at": now, "sync_seq": 10 + i} for i in range(2 + len(plans))])
             conn.execute(Rectification.__table__.insert(), [
                 {"id": rid, "hazard_id": hid, "enterprise_id": "E1", "region_code": "131102", "description": "整改",
                  "funds": D(funds), "status": status, "sync_seq": 20 + n}
@@ -109,11 +110,12 @@ def test_migration_0003_fills_the_rollups_from_existing_rows(fresh_database_url,
         command.upgrade(cfg, "head")
         got = {r.id: (r.rectification_funds, r.plan_funds, r.plan_complete) for r in db.session.execute(
             select(Hazard.id, Hazard.rectification_funds, Hazard.plan_funds, Hazard.plan_complete))}
-        expected_complete = {hid: RemediationPlan(**plan).is_complete for hid, plan in plans}
-        assert expected_complete == {"H2": True, "H3": False, "H4": False}
-        assert got == {"H0": (D("100.50"), None, None), "H1": (None, None, None),
-                       "H2": (D("30.00"), D("500.00"), True), "H3": (None, D("600.00"), False),
-                       "H4": (None, None, False)}
+        complete = {hid: RemediationPlan(**plan).is_complete for hid, plan in plans}
+        assert [hid for hid, ok in complete.items() if ok] == ["H2", "H9"]  # the plain plan and " a " / " c"
+        assert got.pop("H0") == (D("100.50"), None, None)  # the rejected 7.00 not counted
+        assert got.pop("H1") == (None, None, None)  # only a rejected report
+        assert got.pop("H2") == (D("30.00"), D("500.00"), True)
+        assert got == {hid: (None, plan["funds"], complete[hid]) for hid, plan in plans if hid != "H2"}
         db.session.remove()
         command.downgrade(cfg, "base")
         db.engine.dispose()

@@ -233,27 +233,6 @@ def test_enforcement_by_month(db, data):
         _filter(db, data.world["supervisor"], group_by="grade", allowed_groups=stats.ENFORCEMENT_GROUPS)
 
 
-def test_plan_five_points_sql_agrees_with_is_complete(db, data):
-    h = data.hazards
-    variants = [
-        dict(responsibility="a", measures="b", funds=D("1"), time_limit=date(2026, 1, 1), contingency="c"),
-        dict(responsibility="\u3000", measures="b", funds=D("1"), time_limit=date(2026, 1, 1), contingency="c"),
-        dict(responsibility="a", measures="\t\n", funds=D("1"), time_limit=date(2026, 1, 1), contingency="c"),
-        dict(responsibility="a", measures="b", funds=None, time_limit=date(2026, 1, 1), contingency="c"),
-        dict(responsibility="a", measures="b", funds=D("0"), time_limit=None, contingency="c"),
-        dict(responsibility=None, measures="b", funds=D("0"), time_limit=date(2026, 1, 1), contingency="c"),
-        dict(responsibility=" a ", measures="b", funds=D("0"), time_limit=date(2026, 1, 1), contingency=" c"),
-    ]
-    targets = [h[k] for k in ("h1", "h2", "h3", "h6", "h7", "h8", "h12")]
-    for target, v in zip(targets, variants):
-        db.add(RemediationPlan(hazard_id=target.id, **v))
-    db.flush()
-    plans = list(db.scalars(select(RemediationPlan)))
-    in_sql = set(db.scalars(select(RemediationPlan.id).where(stats.plan_complete_clause())))
-    assert in_sql == {p.id for p in plans if p.is_complete}
-    assert len(in_sql) == 3  # h4's plan, variant 0 and variant 6
-
-
 def test_closure_percentiles_sqlite_formula_equals_percentile_cont(db, data):
     """On PostgreSQL both definitions run and must agree; on SQLite the window version is the one used."""
     from inspect_api.services.stats import _closure, _Groups
