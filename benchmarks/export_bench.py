@@ -6,8 +6,9 @@
 Uses (and if needed builds) the data set of benchmarks/stats_bench.py. Each measurement runs in a child
 process of its own so that its peak RSS (ru_maxrss) is its own:
 
-* ``app``: services/exports.ledger_export for an admin over the whole data range (LIMIT rows), the real
-  query (joins, latest reviewer, county names) on a server-side cursor, written to a file;
+* ``app``: services/exports.ledger_export for an admin over the whole data range (the first ROWS rows),
+  the real query (joins, latest reviewer, county names), written to a file: on PostgreSQL CSV is one
+  server-side COPY, XLSX rows come from one statement on a server-side cursor;
 * ``csv``: the same rows (the CSV-typed ledger query) fetched into a list first (not timed), then the
   csv module writing them (timed);
 * ``xlsxwriter``: the same rows (XLSX-typed) fetched first, then xlsxwriter constant_memory writing them

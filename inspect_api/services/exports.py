@@ -1,8 +1,10 @@
 """Streamed exports: the two statistics tables and the hazard ledger (隐患台账), as XLSX and CSV.
 
-Memory stays bounded whatever the row count: the ledger is read in chunks by
-keyset paging on (found_at, id) (``ledger_chunks``), and every chunk of rows is
-written and handed on before the next is fetched.
+Memory stays bounded whatever the row count: every block or chunk of rows is
+written and handed on before the next is fetched. On PostgreSQL the ledger is one
+statement over the whole period: CSV made by the server (``ledger_csv_copy``,
+one ``COPY``), XLSX rows read on a server-side cursor (``ledger_stream``); on
+SQLite it is read in chunks by keyset paging on (found_at, id) (``ledger_chunks``).
 
 XLSX writer: ``XlsxStream`` writes the SpreadsheetML parts itself into a
 ``zipfile`` opened on an unseekable sink (entries carry data descriptors),
@@ -29,7 +31,10 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Iterable, Iterator
 
-from sqlalchemy import Date, DateTime, Integer, String, case, cast, func, literal, select, tuple_, type_coerce
+from sqlalchemy import (
+    Date, DateTime, Integer, String, and_, case, cast, exists, func, literal, or_, select, tuple_,
+    type_coerce,
+)
 from sqlalchemy.orm import Session, aliased
 
 from ..models import ChecklistItem, Enterprise, Finding, Hazard, Region, Review, User
@@ -469,15 +474,19 @@ def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, n
     H = Hazard
     county = aliased(Region)
     reviewer = aliased(User)
-    # the reviewer of the hazard's latest review: two index probes per row (ix_reviews_hazard_id, users pk)
+    # The reviewer of each hazard's latest review (by reviewed_at, then id): the reviews that no other review
+    # of the same hazard comes after, outer-joined, not a correlated subquery. On PostgreSQL a long ledger
+    # plans that as a parallel hash anti-join over reviews, hash-joined to the hazards (the subquery cost two
+    # index probes per row, run in the leader alone); a short page still plans index probes.
+    review, newer = aliased(Review), aliased(Review)
     latest_review = (
-        select(Review.reviewer_id).where(Review.hazard_id == H.id)
-        .order_by(Review.reviewed_at.desc(), Review.id.desc()).limit(1).correlate(H).scalar_subquery()
+        select(review.hazard_id, review.reviewer_id)
+        .where(~exists().where(newer.hazard_id == review.hazard_id, or_(
+            newer.reviewed_at > review.reviewed_at,
+            and_(newer.reviewed_at == review.reviewed_at, newer.id > review.id))))
+        .subquery("latest_review")
     )
-    latest_reviewer = (
-        select(func.coalesce(reviewer.display_name, reviewer.username)).where(reviewer.id == latest_review)
-        .correlate(H).scalar_subquery()
-    )
+    latest_reviewer = func.coalesce(reviewer.display_name, reviewer.username)
     if fmt == "csv":
         def when(col, with_time):
             return _local_text(col, dialect, with_time)
@@ -512,11 +521,31 @@ def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, n
         .outerjoin(county, county.id == func.substr(H.region_code, 1, 6))
         .outerjoin(Finding, Finding.id == H.finding_id)
         .outerjoin(ChecklistItem, ChecklistItem.id == Finding.item_id)
+        .outerjoin(latest_review, latest_review.c.hazard_id == H.id)
+        .outerjoin(reviewer, reviewer.id == latest_review.c.reviewer_id)
         .where(H.deleted_at.is_(None), scope_clause(H, actor.user), _region_filter(H.region_code, f),
                _industry_filter(f), H.found_at >= f.start, H.found_at < f.end)
         .order_by(H.found_at, H.id)
     )
     return stmt.limit(limit) if limit is not None else stmt
+
+
+def _keyset_after(stmt, after):
+    """Rows after the key ``after`` = (found_at, id). The plain ``found_at >=`` bound is what the index range
+    scan (ix_hazards_stats_found) starts from: the row comparison alone is only a filter, and every page
+    would scan the ledger from its first row again."""
+    if after is None:
+        return stmt
+    H = Hazard
+    at = literal(after[0], DateTime(timezone=True))
+    return stmt.where(H.found_at >= at, tuple_(H.found_at, H.id) > tuple_(at, literal(after[1], String())))
+
+
+def _keyset_through(stmt, last):
+    """Rows up to and including the key ``last`` = (found_at, id)."""
+    H = Hazard
+    at = literal(last[0], DateTime(timezone=True))
+    return stmt.where(H.found_at <= at, tuple_(H.found_at, H.id) <= tuple_(at, literal(last[1], String())))
 
 
 def ledger_chunks(session: Session, stmt, chunk: int = LEDGER_CHUNK, counter: list | None = None,
@@ -528,16 +557,11 @@ def ledger_chunks(session: Session, stmt, chunk: int = LEDGER_CHUNK, counter: li
     and each hazard appears once because the keyset moves strictly forward)."""
     tune_for_analytics(session)
     conn = session.connection()
-    H = Hazard
     after = None
     remaining = limit
     while remaining is None or remaining > 0:
         n = chunk if remaining is None else min(chunk, remaining)
-        page = stmt
-        if after is not None:
-            page = page.where(tuple_(H.found_at, H.id) > tuple_(
-                literal(after[0], DateTime(timezone=True)), literal(after[1], String())))
-        rows = conn.execute(page.limit(n)).all()
+        rows = conn.execute(_keyset_after(stmt, after).limit(n)).all()
         if not rows:
             return
         last = rows[-1]
@@ -552,49 +576,82 @@ def ledger_chunks(session: Session, stmt, chunk: int = LEDGER_CHUNK, counter: li
             return
 
 
-def _keyset_after(stmt, after):
-    if after is None:
-        return stmt
+def _first_rows(conn, stmt, limit: int | None):
+    """The ledger statement without its keyset column, cut after its first ``limit`` rows by an upper key
+    bound (found first by an index-only ``OFFSET`` on (found_at, id)) rather than by LIMIT: the statement
+    keeps the shape the planner takes for a whole period (hash joins, one sort), with a row estimate from
+    the found_at bound. Same rows as ``ORDER BY found_at, id LIMIT n``: the key is unique."""
     H = Hazard
-    return stmt.where(tuple_(H.found_at, H.id) > tuple_(literal(after[0], DateTime(timezone=True)),
-                                                       literal(after[1], String())))
-
-
-def ledger_csv_copy(session: Session, stmt, chunk: int = 10_000, limit: int | None = None,
-                    block: int = 1 << 20) -> Iterator[bytes]:
-    """PostgreSQL: the ledger rows as CSV made by the server (``COPY (…) TO STDOUT (FORMAT csv)``), page by
-    page. Each page's last key is found first by an index-only ``OFFSET`` on (found_at, id), so the page
-    query is bounded on both sides; the app never parses a row. Same rows and text as the Python path."""
-    tune_for_analytics(session)
-    conn = session.connection()
-    H = Hazard
-    # the page bounds need only the filters: hazards (+ enterprises for the industry), no other join
+    body = stmt.with_only_columns(*list(stmt.selected_columns)[:-1])
+    if limit is None:
+        return body
+    # the bound needs only the filters: hazards (+ enterprises for the industry), no other join
     keys = (select(H.found_at, H.id).select_from(H).join(Enterprise, Enterprise.id == H.enterprise_id)
             .where(stmt.whereclause).order_by(H.found_at, H.id))
-    body = stmt.with_only_columns(*list(stmt.selected_columns)[:-1])
+    last = conn.execute(keys.offset(limit - 1).limit(1)).first()
+    return body if last is None else _keyset_through(body, (last[0], last[1]))
+
+
+def ledger_stream(session: Session, stmt, chunk: int = LEDGER_CHUNK, counter: list | None = None,
+                  limit: int | None = None, cap: int | None = None):
+    """PostgreSQL: the rows in chunks of ``chunk``, from one statement over the whole period read on a
+    server-side cursor (the app holds one chunk at a time; the server streams, sorting once, spilling to
+    disk past work_mem) instead of one keyset page query after another (each planned and started anew, with
+    index probes per row). ``limit``: the first rows only (a key bound, see ``_first_rows``); ``cap``: stop
+    reading there (Excel's row limit; no bound, so no extra query when the ledger is shorter)."""
+    if limit is not None and limit <= 0:
+        return
+    tune_for_analytics(session)
+    conn = session.connection()
+    # a cursor is planned for its first 10% of rows by default (nested loops, no sort): this one is read
+    # to the end
+    conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
+    body = _first_rows(conn, stmt, limit)
+    bounds = [n for n in (limit, cap) if n is not None]
+    remaining = min(bounds) if bounds else None
+    # (the options on the statement: Connection.execution_options would set them for the connection)
+    result = conn.execute(body.execution_options(stream_results=True, max_row_buffer=chunk))
+    try:
+        for part in result.partitions(chunk):
+            if remaining is not None:
+                part = part[:remaining]
+                remaining -= len(part)
+            if counter is not None:
+                counter[0] += len(part)
+            if part:
+                yield part
+            if remaining == 0:
+                return
+    finally:
+        result.close()
+
+
+def ledger_csv_copy(session: Session, stmt, limit: int | None = None,
+                    block: int = 1 << 20) -> Iterator[bytes]:
+    """PostgreSQL: the ledger rows as CSV made by the server, in one ``COPY (…) TO STDOUT (FORMAT csv)`` over
+    the whole period; the app only gathers the server's rows into blocks of about ``block`` bytes and hands
+    them on (memory stays bounded: COPY output streams). Same rows and text as the Python path.
+
+    One statement without LIMIT lets the planner take hash joins (enterprises, regions, findings, checklist
+    items, the latest reviews) over a parallel scan, then one sort on (found_at, id) under a Gather Merge:
+    several times faster over a large period than index probes per row. ``limit``: the first rows only (a key
+    bound, see ``_first_rows``)."""
+    if limit is not None and limit <= 0:
+        return
+    tune_for_analytics(session)
+    conn = session.connection()
+    body = _first_rows(conn, stmt, limit)
+    compiled = body.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     raw = conn.connection.driver_connection
-    after = None
-    remaining = limit
     out, size = [], 0
-    while remaining is None or remaining > 0:
-        n = chunk if remaining is None else min(chunk, remaining)
-        boundary = conn.execute(_keyset_after(keys, after).offset(n - 1).limit(1)).first()
-        # LIMIT keeps the short nested-loop plan; the page's last key is the boundary found above
-        page = _keyset_after(body, after).limit(n)
-        compiled = page.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-        with raw.cursor() as cur:
-            with cur.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)", compiled.params) as copy:
-                for data in copy:
-                    out.append(bytes(data))
-                    size += len(data)
-                    if size >= block:
-                        yield b"".join(out)
-                        out, size = [], 0
-        if boundary is None:
-            break
-        after = (boundary[0], boundary[1])
-        if remaining is not None:
-            remaining -= n
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)", compiled.params) as copy:
+            for data in copy:
+                out.append(data)
+                size += len(data)
+                if size >= block:
+                    yield b"".join(out)
+                    out, size = [], 0
     if out:
         yield b"".join(out)
 
@@ -609,19 +666,24 @@ def ledger_export(session: Session, actor: Actor, f: StatsFilter, fmt: str, now:
 
     # Built now, run later: the statement captures the caller's scope while the request's objects are
     # loaded; the generator runs after the request transaction ended (and the ORM session was removed).
-    if fmt == "xlsx":
-        limit = min(limit, EXCEL_MAX_DATA_ROWS) if limit is not None else EXCEL_MAX_DATA_ROWS
     stmt = ledger_statement(session, actor, f, fmt, now)
 
     def generate():
         count = [0]
-        chunks = ledger_chunks(session, stmt, chunk, count, limit)
-        if fmt == "csv" and dialect_name(session) == "postgresql":
+        postgres = dialect_name(session) == "postgresql"
+        if fmt == "csv" and postgres:
             yield codecs.BOM_UTF8 + _csv_line([c.label for c in LEDGER_COLUMNS])
-            yield from ledger_csv_copy(session, stmt, chunk=chunk * 5, limit=limit)
+            yield from ledger_csv_copy(session, stmt, limit=limit)
         elif fmt == "csv":
-            yield from stream_csv([c.label for c in LEDGER_COLUMNS], chunks)
+            yield from stream_csv([c.label for c in LEDGER_COLUMNS],
+                                  ledger_chunks(session, stmt, chunk, count, limit))
         else:
+            if postgres:
+                chunks = ledger_stream(session, stmt, chunk, count, limit=limit, cap=EXCEL_MAX_DATA_ROWS)
+            else:
+                cap = min(limit, EXCEL_MAX_DATA_ROWS) if limit is not None else EXCEL_MAX_DATA_ROWS
+                chunks = ledger_chunks(session, stmt, chunk, count, cap)
+
             def totals():
                 note = f"{count[0]} 项隐患"
                 if count[0] >= EXCEL_MAX_DATA_ROWS:

@@ -8,11 +8,12 @@ from datetime import datetime, timedelta, timezone
 import openpyxl
 import pytest
 
+from inspect_api.models import Hazard, Rectification, Review
 from inspect_api.services import exports, stats
 from inspect_api.services.actor import Actor
 
 from . import dataset
-from .dataset import LEDGER_NOW, PERIOD
+from .dataset import LEDGER_NOW, PERIOD, cst
 
 Q = "from=2026-01-01&to=2026-06-30"
 CST = timezone(timedelta(hours=8))
@@ -195,5 +196,51 @@ def test_ledger_csv_is_the_same_whatever_the_page_size_and_writer(db, data):
                                             exports.ledger_chunks(db, stmt, chunk=4)))
     assert by_python == small
     if is_postgres():
-        copied = b"".join(exports.ledger_csv_copy(db, stmt, chunk=4))
+        copied = b"".join(exports.ledger_csv_copy(db, stmt))
         assert copied == small[small.index(b"\n") + 1:]
+
+
+def _ledger_rows(db, data, fmt="csv", user="supervisor", chunk=3, limit=None):
+    actor = Actor(data.world[user])
+    f = stats.make_filter(db, actor, date_from=PERIOD[0], date_to=PERIOD[1], now=LEDGER_NOW)
+    body = b"".join(exports.ledger_export(db, actor, f, fmt, now=LEDGER_NOW, chunk=chunk, limit=limit))
+    if fmt == "csv":
+        return read_csv(body)
+    return list(open_xlsx(body).iter_rows(min_row=3, values_only=True))[:-1]  # the header, the rows (no 合计)
+
+
+def test_ledger_limit_takes_the_first_rows_even_within_a_tie_on_found_at(db, data):
+    """``limit`` (the benchmark's, Excel's cap) cuts the ledger after its first rows by (found_at, id): on
+    PostgreSQL the single COPY is bounded by the key of the last row, so rows that share its found_at and
+    come after it by id are not listed."""
+    h1 = data.hazards["h1"]
+    for hid in ("0000-tie", "zzzz-tie"):  # before and after h1 by id (h1's id is a random hex string)
+        db.add(Hazard(id=hid, enterprise_id=h1.enterprise_id, region_code=h1.region_code, description="同时发现",
+                      grade="general", status="found", found_at=h1.found_at))
+    db.flush()
+    full = _ledger_rows(db, data, chunk=1000)
+    ids = [r[0] for r in full[1:]]
+    assert len(ids) == 11 and ids[1:4] == sorted(["0000-tie", "zzzz-tie", h1.id])
+    for n in (1, 2, 3, 4, 11, 50):
+        assert _ledger_rows(db, data, chunk=2, limit=n) == full[:1 + n], n
+    assert _ledger_rows(db, data, limit=0) == full[:1]
+
+
+def test_ledger_latest_reviewer_breaks_a_tie_on_the_review_id(db, data):
+    h2 = data.hazards["h2"]
+    at = cst(2026, 3, 1, 9, 0)  # later than h2's first review (02-18, inspector1)
+    for vid, who in (("zzzz-review", "inspector3"), ("0000-review", "inspector2")):
+        r = Rectification(hazard_id=h2.id, enterprise_id=h2.enterprise_id, region_code=h2.region_code,
+                          description="再次整改", status="rejected", reported_at=at)
+        db.add(r)
+        db.flush()
+        db.add(Review(id=vid, rectification_id=r.id, hazard_id=h2.id, enterprise_id=h2.enterprise_id,
+                      region_code=h2.region_code, reviewer_id=data.world[who].id, result="rejected",
+                      reviewed_at=at))
+    db.flush()
+    for fmt in ("csv", "xlsx"):
+        for chunk in (2, 1000):
+            rows = {r[0]: dict(zip(LEDGER_HEADER, r)) for r in _ledger_rows(db, data, fmt, chunk=chunk)[1:]}
+            assert rows[h2.id]["复查人"] == "inspector3", (fmt, chunk)
+            assert rows[data.hazards["h12"].id]["复查人"] == "inspector2"
+            assert rows[data.hazards["h4"].id]["复查人"] in ("", None)  # a report, no review
