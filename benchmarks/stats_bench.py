@@ -196,7 +196,8 @@ def generate(app, n_hazards: int, seed: int = 20260101, log=print) -> dict:
                            "grade": "major" if major else "general", "deadline_at": deadline, "status": status,
                            "found_at": found, "found_by_id": insp["lead_inspector_id"], "closed_at": closed,
                            "listing_level": listing, "version": 1, "rectified_on_spot": False,
-                           "rectification_funds": None, "plan_funds": None, "plan_complete": None})
+                           "rectification_funds": None, "plan_funds": None, "plan_complete": None,
+                           "last_reviewer_id": None})
                 if major and rnd.random() < 0.8:
                     n_plan += 1
                     pl.append({"id": f"P{i:015d}", "hazard_id": hid, "responsibility": "厂长", "measures": "更换阀门",
@@ -220,6 +221,7 @@ def generate(app, n_hazards: int, seed: int = 20260101, log=print) -> dict:
                                        "reviewer_id": insp_ids[rnd.randrange(22)],
                                        "result": "accepted" if closed else "rejected", "opinion": "",
                                        "reviewed_at": closed or reported + timedelta(days=1)})
+                            hz[-1]["last_reviewer_id"] = rv[-1]["reviewer_id"]
             _insert(s, Finding, fd)
             _insert(s, Hazard, hz)
             _insert(s, RemediationPlan, pl)

@@ -59,12 +59,15 @@ class Hazard(SyncMixin, TimestampMixin, db.Model):
     listed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     # Optimistic concurrency for lifecycle transitions (compare-and-set)
     version: Mapped[int] = mapped_column(nullable=False, default=1)
-    # Kept by the after_flush hook below for the statistics (one scan of hazards, no joins); never synced:
+    # Kept by the after_flush hook below for the statistics and the ledger (one scan of hazards, no join
+    # with the big tables); never synced:
     # 整改资金 (元) of its rectification reports not rejected (pending or accepted);
     rectification_funds: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
-    # its remediation plan's funds (元), and whether the plan meets the five points (None: no plan).
+    # its remediation plan's funds (元), and whether the plan meets the five points (None: no plan);
     plan_funds: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     plan_complete: Mapped[bool | None] = mapped_column(Boolean)
+    # the reviewer of its latest review (by reviewed_at, then id), for the ledger (复查人).
+    last_reviewer_id: Mapped[str | None] = mapped_column(String(64))
 
     enterprise = relationship("Enterprise")
     inspection = relationship("Inspection")
@@ -180,26 +183,40 @@ def rectification_funds_of(hazard_ids):
     return Hazard.__table__.update().where(Hazard.id.in_(hazard_ids)).values(rectification_funds=total)
 
 
+def last_reviewer_of(hazard_ids):
+    """The UPDATE that sets hazards.last_reviewer_id from their reviews."""
+    V = Review
+    latest = (select(V.reviewer_id).where(V.hazard_id == Hazard.id)
+              .order_by(V.reviewed_at.desc(), V.id.desc()).limit(1).scalar_subquery())
+    return Hazard.__table__.update().where(Hazard.id.in_(hazard_ids)).values(last_reviewer_id=latest)
+
+
 @event.listens_for(Session, "after_flush")
 def _keep_hazard_rollups(session, flush_context):
-    """Every rectification or remediation plan written through the ORM refreshes the statistics columns of
-    its hazard (Core UPDATEs: the hazard's sync cursor and version stay as they are)."""
-    reports, plans = set(), {}
+    """Every rectification, review or remediation plan written through the ORM refreshes the statistics and
+    ledger columns of its hazard (Core UPDATEs: the hazard's sync cursor and version stay as they are)."""
+    reports, reviews, plans = set(), set(), {}
     for obj in session.deleted:  # first: a plan replaced in the same flush ends with the new one's values
         if isinstance(obj, Rectification) and obj.hazard_id:
             reports.add(obj.hazard_id)
+        elif isinstance(obj, Review) and obj.hazard_id:
+            reviews.add(obj.hazard_id)
         elif isinstance(obj, RemediationPlan) and obj.hazard_id:
             plans[obj.hazard_id] = (None, None)
     for obj in session.new | session.dirty:
         if isinstance(obj, Rectification) and obj.hazard_id:
             reports.add(obj.hazard_id)
+        elif isinstance(obj, Review) and obj.hazard_id:
+            reviews.add(obj.hazard_id)
         elif isinstance(obj, RemediationPlan) and obj.hazard_id:
             plans[obj.hazard_id] = (obj.funds, obj.is_complete)
-    if not reports and not plans:
+    if not reports and not reviews and not plans:
         return
     conn = session.connection()
     if reports:
         conn.execute(rectification_funds_of(sorted(reports)))
+    if reviews:
+        conn.execute(last_reviewer_of(sorted(reviews)))
     table = Hazard.__table__
     for hazard_id, (funds, complete) in sorted(plans.items()):
         conn.execute(table.update().where(table.c.id == hazard_id).values(plan_funds=funds, plan_complete=complete))

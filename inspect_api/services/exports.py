@@ -32,12 +32,12 @@ from decimal import Decimal
 from typing import Iterable, Iterator
 
 from sqlalchemy import (
-    Date, DateTime, Integer, String, and_, case, cast, exists, func, literal, or_, select, tuple_,
-    type_coerce,
+    Date, DateTime, Integer, String, case, cast, func, literal, literal_column, select,
+    tuple_, type_coerce,
 )
 from sqlalchemy.orm import Session, aliased
 
-from ..models import ChecklistItem, Enterprise, Finding, Hazard, Region, Review, User
+from ..models import ChecklistItem, Enterprise, Finding, Hazard, Region, User
 from .actor import Actor
 from .scope import scope_clause
 from .stats import (
@@ -428,11 +428,17 @@ def _csv_guard(expr):
     return case((first.in_(_FORMULA_START), literal("'") + expr), else_=expr)
 
 
+def local_wall_clock(column):
+    """PostgreSQL: the Asia/Shanghai wall-clock time of a UTC timestamp, by the fixed +08:00 offset (no DST
+    since 1991): a named zone costs a time-zone rule lookup per value, several per ledger row."""
+    return func.timezone(literal_column(f"INTERVAL '+{LOCAL_OFFSET_HOURS:02d}:00'"), column)
+
+
 def _local_text(column, dialect: str, with_time: bool):
     if dialect == "postgresql":
         # the ISO text form (DateStyle ISO, set by tune_for_analytics) cut to minutes: several times
         # cheaper than to_char()
-        local = func.timezone("Asia/Shanghai", column)
+        local = local_wall_clock(column)
         if with_time:
             return func.substr(cast(local, String), 1, 16)
         return cast(cast(local, Date), String)
@@ -442,7 +448,7 @@ def _local_text(column, dialect: str, with_time: bool):
 def _local_serial(column, dialect: str, with_time: bool):
     """Excel serial number of the Asia/Shanghai wall-clock time (or date); 25569 = 1970-01-01."""
     if dialect == "postgresql":
-        local = func.timezone("Asia/Shanghai", column)
+        local = local_wall_clock(column)
         if with_time:
             return func.extract("epoch", local) / 86400.0 + 25569
         return cast(local, Date) - cast(literal("1899-12-30"), Date)
@@ -456,8 +462,7 @@ def _days_overdue(now: datetime, dialect: str):
     H = Hazard
     until = case((H.status == "closed", H.closed_at), else_=literal(now, H.closed_at.type))
     if dialect == "postgresql":
-        diff = cast(func.timezone("Asia/Shanghai", until), Date) - cast(func.timezone("Asia/Shanghai", H.deadline_at),
-                                                                        Date)
+        diff = cast(local_wall_clock(until), Date) - cast(local_wall_clock(H.deadline_at), Date)
         return case((H.deadline_at.is_(None), None), else_=func.greatest(diff, 0))
     diff = cast(func.julianday(func.date(until, f"+{LOCAL_OFFSET_HOURS} hours"))
                 - func.julianday(func.date(H.deadline_at, f"+{LOCAL_OFFSET_HOURS} hours")), Integer)
@@ -473,19 +478,7 @@ def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, n
     now = now or datetime.now(timezone.utc)
     H = Hazard
     county = aliased(Region)
-    reviewer = aliased(User)
-    # The reviewer of each hazard's latest review (by reviewed_at, then id): the reviews that no other review
-    # of the same hazard comes after, outer-joined, not a correlated subquery. On PostgreSQL a long ledger
-    # plans that as a parallel hash anti-join over reviews, hash-joined to the hazards (the subquery cost two
-    # index probes per row, run in the leader alone); a short page still plans index probes.
-    review, newer = aliased(Review), aliased(Review)
-    latest_review = (
-        select(review.hazard_id, review.reviewer_id)
-        .where(~exists().where(newer.hazard_id == review.hazard_id, or_(
-            newer.reviewed_at > review.reviewed_at,
-            and_(newer.reviewed_at == review.reviewed_at, newer.id > review.id))))
-        .subquery("latest_review")
-    )
+    reviewer = aliased(User)  # of the hazard's latest review: hazards.last_reviewer_id (models/hazards.py)
     latest_reviewer = func.coalesce(reviewer.display_name, reviewer.username)
     if fmt == "csv":
         def when(col, with_time):
@@ -521,8 +514,7 @@ def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, n
         .outerjoin(county, county.id == func.substr(H.region_code, 1, 6))
         .outerjoin(Finding, Finding.id == H.finding_id)
         .outerjoin(ChecklistItem, ChecklistItem.id == Finding.item_id)
-        .outerjoin(latest_review, latest_review.c.hazard_id == H.id)
-        .outerjoin(reviewer, reviewer.id == latest_review.c.reviewer_id)
+        .outerjoin(reviewer, reviewer.id == H.last_reviewer_id)
         .where(H.deleted_at.is_(None), scope_clause(H, actor.user), _region_filter(H.region_code, f),
                _industry_filter(f), H.found_at >= f.start, H.found_at < f.end)
         .order_by(H.found_at, H.id)

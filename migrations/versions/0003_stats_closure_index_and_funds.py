@@ -1,6 +1,6 @@
-"""hazards.rectification_funds / plan_funds / plan_complete (kept from the rectification reports and the
-remediation plan, for the statistics) and, on PostgreSQL, the closure-time expression index the statistics
-read presorted
+"""hazards.rectification_funds / plan_funds / plan_complete / last_reviewer_id, kept from the rectification
+reports, the remediation plan and the reviews for the statistics and the ledger; on PostgreSQL, the
+closure-time expression index the statistics read presorted and the statistics object for found months
 
 Revision ID: 0003
 Revises: 0002
@@ -25,10 +25,16 @@ def upgrade():
     op.add_column("hazards", sa.Column("rectification_funds", sa.Numeric(14, 2), nullable=True))
     op.add_column("hazards", sa.Column("plan_funds", sa.Numeric(14, 2), nullable=True))
     op.add_column("hazards", sa.Column("plan_complete", sa.Boolean(), nullable=True))
+    op.add_column("hazards", sa.Column("last_reviewer_id", sa.String(64), nullable=True))
     op.execute(
         "UPDATE hazards SET rectification_funds = (SELECT sum(r.funds) FROM rectifications r "
         "WHERE r.hazard_id = hazards.id AND r.status IN ('pending', 'accepted') AND r.deleted_at IS NULL) "
         "WHERE EXISTS (SELECT 1 FROM rectifications r WHERE r.hazard_id = hazards.id)"
+    )
+    op.execute(
+        "UPDATE hazards SET last_reviewer_id = (SELECT v.reviewer_id FROM reviews v WHERE v.hazard_id = hazards.id "
+        "ORDER BY v.reviewed_at DESC, v.id DESC LIMIT 1) "
+        "WHERE EXISTS (SELECT 1 FROM reviews v WHERE v.hazard_id = hazards.id)"
     )
     # RemediationPlan.is_complete: the five points filled (blank = only spaces, tabs, newlines, U+3000)
     blank = "' \t\r\n\u3000'"
@@ -57,5 +63,5 @@ def downgrade():
         op.execute("DROP STATISTICS IF EXISTS st_hazards_found_month")
         op.execute("DROP INDEX IF EXISTS ix_hazards_closure_days")
     # plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch table copy would trip the foreign keys
-    for column in ("plan_complete", "plan_funds", "rectification_funds"):
+    for column in ("last_reviewer_id", "plan_complete", "plan_funds", "rectification_funds"):
         op.execute(f"ALTER TABLE hazards DROP COLUMN {column}")

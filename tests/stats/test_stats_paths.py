@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
-from inspect_api.models import Enterprise, Hazard, Rectification, Region, RemediationPlan
+from inspect_api.models import Enterprise, Hazard, Rectification, Region, RemediationPlan, Review, User
 from inspect_api.services import stats
 from inspect_api.services.actor import Actor
 from inspect_api.services.scope import scope_clause
@@ -70,6 +70,29 @@ def test_hazard_rollups_follow_reports_and_plans(db, data):
     assert db.execute(select(Hazard.sync_seq, Hazard.version).where(Hazard.id == h["h1"].id)).one() == before
 
 
+def test_last_reviewer_follows_the_latest_review(db, data):
+    h, insp1, insp2 = data.hazards, data.world["inspector1"], data.world["inspector2"]
+
+    def last_reviewer(hazard):
+        return db.scalar(select(Hazard.last_reviewer_id).where(Hazard.id == hazard.id))
+
+    assert (last_reviewer(h["h1"]), last_reviewer(h["h12"]), last_reviewer(h["h3"])) == (insp1.id, insp2.id, None)
+    rect = db.scalar(select(Rectification).where(Rectification.hazard_id == h["h1"].id))
+    db.add(Review(rectification_id=_second_report(db, h["h1"]).id, hazard_id=h["h1"].id,
+                  enterprise_id=rect.enterprise_id, region_code=rect.region_code, reviewer_id=insp2.id,
+                  result="accepted", reviewed_at=datetime(2026, 8, 1, tzinfo=timezone.utc), number="复查〔2026〕99号"))
+    db.flush()
+    assert last_reviewer(h["h1"]) == insp2.id
+
+
+def _second_report(db, hazard):
+    r = Rectification(hazard_id=hazard.id, enterprise_id=hazard.enterprise_id, region_code=hazard.region_code,
+                      description="再次整改", status="accepted")
+    db.add(r)
+    db.flush()
+    return r
+
+
 def test_migration_0003_fills_the_rollups_from_existing_rows(fresh_database_url, tmp_path):
     from alembic import command
 
@@ -83,6 +106,7 @@ def test_migration_0003_fills_the_rollups_from_existing_rows(fresh_database_url,
         cfg = _alembic_config(app)
         command.upgrade(cfg, "0002")
         now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+        later = datetime(2026, 3, 5, tzinfo=timezone.utc)
         # the five points (RemediationPlan.is_complete), with blanks Python's strip() removes: U+3000, \t, \n
         tricky = [dict(contingency=" \u3000\t\n"), dict(responsibility="\u3000"), dict(measures="\t\n"),
                   dict(funds=None), dict(time_limit=None), dict(responsibility=None),
@@ -107,7 +131,17 @@ def test_migration_0003_fills_the_rollups_from_existing_rows(fresh_database_url,
                                                                ("R4", "H2", "pending", "30.00")])])
             conn.execute(RemediationPlan.__table__.insert(), [{"id": "P" + hid, "hazard_id": hid, **plan}
                                                               for hid, plan in plans])
+            conn.execute(User.__table__.insert(), [{"id": u, "username": u, "password_hash": "x", "role": "inspector"}
+                                                   for u in ("U1", "U2")])
+            # H0: U1 reviewed the rejected report, U2 the accepted one later; H2: a tie on reviewed_at -> higher id
+            conn.execute(Review.__table__.insert(), [
+                {"id": vid, "rectification_id": rid, "hazard_id": hid, "enterprise_id": "E1", "region_code": "131102",
+                 "reviewer_id": uid, "result": "accepted", "reviewed_at": at}
+                for vid, rid, hid, uid, at in [("V1", "R2", "H0", "U1", now), ("V2", "R1", "H0", "U2", later),
+                                               ("V4", "R3", "H2", "U2", now), ("V3", "R4", "H2", "U1", now)]])
         command.upgrade(cfg, "head")
+        reviewers = dict(db.session.execute(select(Hazard.id, Hazard.last_reviewer_id)).all())
+        assert (reviewers["H0"], reviewers["H1"], reviewers["H2"]) == ("U2", None, "U2")
         got = {r.id: (r.rectification_funds, r.plan_funds, r.plan_complete) for r in db.session.execute(
             select(Hazard.id, Hazard.rectification_funds, Hazard.plan_funds, Hazard.plan_complete))}
         complete = {hid: RemediationPlan(**plan).is_complete for hid, plan in plans}
