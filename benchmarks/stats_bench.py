@@ -197,7 +197,7 @@ def generate(app, n_hazards: int, seed: int = 20260101, log=print) -> dict:
                            "found_at": found, "found_by_id": insp["lead_inspector_id"], "closed_at": closed,
                            "listing_level": listing, "version": 1, "rectified_on_spot": False,
                            "rectification_funds": None, "plan_funds": None, "plan_complete": None,
-                           "last_reviewer_id": None})
+                           "last_reviewer_id": None, "item_id": items[i % 50]["id"] if finding_id else None})
                 if major and rnd.random() < 0.8:
                     n_plan += 1
                     pl.append({"id": f"P{i:015d}", "hazard_id": hid, "responsibility": "厂长", "measures": "更换阀门",

@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, DDL, Numeric, String, Text, event, func, literal_column, select, text
+from sqlalchemy import (
+    DDL, Boolean, Date, ForeignKey, Index, Numeric, String, Text, event, func, inspect, literal_column, select, text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
@@ -66,8 +68,10 @@ class Hazard(SyncMixin, TimestampMixin, db.Model):
     # its remediation plan's funds (元), and whether the plan meets the five points (None: no plan);
     plan_funds: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     plan_complete: Mapped[bool | None] = mapped_column(Boolean)
-    # the reviewer of its latest review (by reviewed_at, then id), for the ledger (复查人).
+    # the reviewer of its latest review (by reviewed_at, then id), for the ledger (复查人);
     last_reviewer_id: Mapped[str | None] = mapped_column(String(64))
+    # its finding's checklist item (检查项目), for the ledger; the sync push writes it with the hazard.
+    item_id: Mapped[str | None] = mapped_column(String(64))
 
     enterprise = relationship("Enterprise")
     inspection = relationship("Inspection")
@@ -191,11 +195,34 @@ def last_reviewer_of(hazard_ids):
     return Hazard.__table__.update().where(Hazard.id.in_(hazard_ids)).values(last_reviewer_id=latest)
 
 
+def hazard_items_of(hazard_ids):
+    """The UPDATE that sets hazards.item_id from their findings."""
+    from .inspections import Finding
+
+    item = select(Finding.item_id).where(Finding.id == Hazard.finding_id).scalar_subquery()
+    return Hazard.__table__.update().where(Hazard.id.in_(hazard_ids)).values(item_id=item)
+
+
+def hazard_items_of_findings(finding_ids):
+    """The UPDATE that sets hazards.item_id for the hazards of these findings."""
+    from .inspections import Finding
+
+    item = select(Finding.item_id).where(Finding.id == Hazard.finding_id).scalar_subquery()
+    return Hazard.__table__.update().where(Hazard.finding_id.in_(finding_ids)).values(item_id=item)
+
+
+def _changed(obj, attribute: str) -> bool:
+    return inspect(obj).attrs[attribute].history.has_changes()
+
+
 @event.listens_for(Session, "after_flush")
 def _keep_hazard_rollups(session, flush_context):
     """Every rectification, review or remediation plan written through the ORM refreshes the statistics and
-    ledger columns of its hazard (Core UPDATEs: the hazard's sync cursor and version stay as they are)."""
-    reports, reviews, plans = set(), set(), {}
+    ledger columns of its hazard, and a hazard's finding (or a finding's checklist item) its item_id (Core
+    UPDATEs: the hazard's sync cursor and version stay as they are)."""
+    from .inspections import Finding
+
+    reports, reviews, plans, items, finding_items = set(), set(), {}, set(), set()
     for obj in session.deleted:  # first: a plan replaced in the same flush ends with the new one's values
         if isinstance(obj, Rectification) and obj.hazard_id:
             reports.add(obj.hazard_id)
@@ -204,15 +231,25 @@ def _keep_hazard_rollups(session, flush_context):
         elif isinstance(obj, RemediationPlan) and obj.hazard_id:
             plans[obj.hazard_id] = (None, None)
     for obj in session.new | session.dirty:
-        if isinstance(obj, Rectification) and obj.hazard_id:
+        if isinstance(obj, Hazard):
+            if (obj.finding_id and obj in session.new) or (obj in session.dirty and _changed(obj, "finding_id")):
+                items.add(obj.id)
+        elif isinstance(obj, Finding):
+            if obj in session.dirty and _changed(obj, "item_id"):
+                finding_items.add(obj.id)
+        elif isinstance(obj, Rectification) and obj.hazard_id:
             reports.add(obj.hazard_id)
         elif isinstance(obj, Review) and obj.hazard_id:
             reviews.add(obj.hazard_id)
         elif isinstance(obj, RemediationPlan) and obj.hazard_id:
             plans[obj.hazard_id] = (obj.funds, obj.is_complete)
-    if not reports and not reviews and not plans:
+    if not (reports or reviews or plans or items or finding_items):
         return
     conn = session.connection()
+    if items:
+        conn.execute(hazard_items_of(sorted(items)))
+    if finding_items:
+        conn.execute(hazard_items_of_findings(sorted(finding_items)))
     if reports:
         conn.execute(rectification_funds_of(sorted(reports)))
     if reviews:

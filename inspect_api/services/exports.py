@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from ..models import ChecklistItem, Enterprise, Finding, Hazard, Region, User
+from ..models import ChecklistItem, Enterprise, Hazard, Region, User
 from .actor import Actor
 from .scope import scope_clause
 from .stats import (
@@ -512,8 +512,7 @@ def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, n
         select(*columns).select_from(H)
         .join(Enterprise, Enterprise.id == H.enterprise_id)
         .outerjoin(county, county.id == func.substr(H.region_code, 1, 6))
-        .outerjoin(Finding, Finding.id == H.finding_id)
-        .outerjoin(ChecklistItem, ChecklistItem.id == Finding.item_id)
+        .outerjoin(ChecklistItem, ChecklistItem.id == H.item_id)  # the finding's item, kept on the hazard
         .outerjoin(reviewer, reviewer.id == H.last_reviewer_id)
         .where(H.deleted_at.is_(None), scope_clause(H, actor.user), _region_filter(H.region_code, f),
                _industry_filter(f), H.found_at >= f.start, H.found_at < f.end)

@@ -56,6 +56,7 @@ from ..models import (
     AuditEvent, ChecklistItem, ChecklistTemplate, Device, Enterprise, Finding, Hazard, Inspection,
     Notice, Photo, Rectification, Region, SyncTombstone, User, allocate_seq, current_seq, utcnow,
 )
+from ..models.hazards import hazard_items_of_findings
 from .actor import Actor
 from .scope import Viewer, region_in_scope, scope_clause
 
@@ -684,6 +685,7 @@ class _Ctx:
     hazards_with_notice: list[str] = field(default_factory=list)
     photo_ids: list[str] = field(default_factory=list)
     on_spot_ids: list[str] = field(default_factory=list)  # hazards rectified on the spot (当场整改)
+    findings_reitemed: list[str] = field(default_factory=list)  # findings whose checklist item changed
 
 
 def _load_existing(ctx: _Ctx, table: str, ids: list[str]) -> None:
@@ -738,8 +740,8 @@ def _load_parents(ctx: _Ctx, changes: dict) -> None:
 
     find_ids = refs("hazards", "finding_id") | {r.get("owner_id") for r in _raws(changes, "photos")
                                                if r.get("owner_table") == "findings" and isinstance(r.get("owner_id"), str)}
-    load(Finding, find_ids, (Finding.id, Finding.inspection_id, Finding.enterprise_id, Finding.region_code),
-         ctx.findings)
+    load(Finding, find_ids, (Finding.id, Finding.inspection_id, Finding.enterprise_id, Finding.region_code,
+                             Finding.item_id), ctx.findings)
     notice_ids = refs("hazards", "notice_id")
     load(Notice, notice_ids, (Notice.id, Notice.enterprise_id, Notice.region_code, Notice.inspection_id,
                               Notice.deadline_at), ctx.notices)
@@ -832,7 +834,9 @@ def _rule_findings(ctx: _Ctx, rec_id: str, values: dict, row) -> dict:
     values["enterprise_id"] = insp["enterprise_id"]
     values["region_code"] = insp["region_code"]
     ctx.findings[rec_id] = {"id": rec_id, "inspection_id": insp["id"], "enterprise_id": insp["enterprise_id"],
-                            "region_code": insp["region_code"]}
+                            "region_code": insp["region_code"], "item_id": item}
+    if row is not None and "item_id" in values and values["item_id"] != row.item_id:
+        ctx.findings_reitemed.append(rec_id)
     return values
 
 
@@ -884,6 +888,9 @@ def _rule_hazards(ctx: _Ctx, rec_id: str, values: dict, row) -> dict:
         finding = ctx.findings.get(finding_id)
         if finding is None or (insp_id and finding["inspection_id"] != insp_id):
             raise _Reject("finding_id: unknown finding, or a finding of another inspection")
+    if "finding_id" in values or row is None:
+        # the finding's checklist item, kept on the hazard for the ledger (models/hazards.py)
+        values["item_id"] = ctx.findings[finding_id].get("item_id") if finding_id else None
     notice_id = merged.get("notice_id")
     if notice_id:
         notice = ctx.notices.get(notice_id)
@@ -1063,6 +1070,8 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
 
     _number_notices(ctx)
     _write(ctx)
+    for part in _chunks(sorted(ctx.findings_reitemed)):
+        session.connection().execute(hazard_items_of_findings(part))
     _after_write(ctx)
     touch_device(session, actor)
     session.flush()

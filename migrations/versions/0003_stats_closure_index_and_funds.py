@@ -1,5 +1,5 @@
-"""hazards.rectification_funds / plan_funds / plan_complete / last_reviewer_id, kept from the rectification
-reports, the remediation plan and the reviews for the statistics and the ledger; on PostgreSQL, the
+"""hazards.rectification_funds / plan_funds / plan_complete / last_reviewer_id / item_id, kept from the
+rectification reports, the remediation plan, the reviews and the finding for the statistics and the ledger; on PostgreSQL, the
 closure-time expression index the statistics read presorted and the statistics object for found months
 
 Revision ID: 0003
@@ -26,6 +26,9 @@ def upgrade():
     op.add_column("hazards", sa.Column("plan_funds", sa.Numeric(14, 2), nullable=True))
     op.add_column("hazards", sa.Column("plan_complete", sa.Boolean(), nullable=True))
     op.add_column("hazards", sa.Column("last_reviewer_id", sa.String(64), nullable=True))
+    op.add_column("hazards", sa.Column("item_id", sa.String(64), nullable=True))
+    op.execute("UPDATE hazards SET item_id = (SELECT f.item_id FROM findings f WHERE f.id = hazards.finding_id) "
+               "WHERE finding_id IS NOT NULL")
     op.execute(
         "UPDATE hazards SET rectification_funds = (SELECT sum(r.funds) FROM rectifications r "
         "WHERE r.hazard_id = hazards.id AND r.status IN ('pending', 'accepted') AND r.deleted_at IS NULL) "
@@ -63,5 +66,5 @@ def downgrade():
         op.execute("DROP STATISTICS IF EXISTS st_hazards_found_month")
         op.execute("DROP INDEX IF EXISTS ix_hazards_closure_days")
     # plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch table copy would trip the foreign keys
-    for column in ("last_reviewer_id", "plan_complete", "plan_funds", "rectification_funds"):
+    for column in ("item_id", "last_reviewer_id", "plan_complete", "plan_funds", "rectification_funds"):
         op.execute(f"ALTER TABLE hazards DROP COLUMN {column}")

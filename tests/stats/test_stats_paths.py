@@ -15,7 +15,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
-from inspect_api.models import Enterprise, Hazard, Rectification, Region, RemediationPlan, Review, User
+from inspect_api.models import (
+    ChecklistItem, ChecklistTemplate, Enterprise, Finding, Hazard, Inspection, Rectification, Region, RemediationPlan,
+    Review, User,
+)
 from inspect_api.services import stats
 from inspect_api.services.actor import Actor
 from inspect_api.services.scope import scope_clause
@@ -85,6 +88,32 @@ def test_last_reviewer_follows_the_latest_review(db, data):
     assert last_reviewer(h["h1"]) == insp2.id
 
 
+def test_hazard_item_follows_its_finding(db, data):
+    from inspect_api.models import ChecklistItem, Finding
+
+    h1 = data.hazards["h1"]
+
+    def item_of(hazard):
+        return db.scalar(select(Hazard.item_id).where(Hazard.id == hazard.id))
+
+    finding = db.get(Finding, h1.finding_id)
+    assert item_of(h1) == finding.item_id and item_of(data.hazards["h2"]) is None
+    other = ChecklistItem(template_id=db.get(ChecklistItem, finding.item_id).template_id, code="9.9",
+                          category="其他", content="另一检查项", position=99)
+    db.add(other)
+    db.flush()
+    finding.item_id = other.id
+    db.flush()
+    assert item_of(h1) == other.id
+    h2 = data.hazards["h2"]
+    h2.finding_id = finding.id
+    db.flush()
+    assert item_of(h2) == other.id
+    h2.finding_id = None
+    db.flush()
+    assert item_of(h2) is None
+
+
 def _second_report(db, hazard):
     r = Rectification(hazard_id=hazard.id, enterprise_id=hazard.enterprise_id, region_code=hazard.region_code,
                       description="再次整改", status="accepted")
@@ -119,9 +148,20 @@ def test_migration_0003_fills_the_rollups_from_existing_rows(fresh_database_url,
             conn.execute(Region.__table__.insert(), [{"id": "131102", "name": "桃城区", "level": 3, "sync_seq": 1}])
             conn.execute(Enterprise.__table__.insert(), [{"id": "E1", "name": "甲化工", "uscc": "91131102MA0000000X",
                                                           "region_id": "131102", "sync_seq": 2}])
+            conn.execute(ChecklistTemplate.__table__.insert(), [{"id": "T1", "code": "HC", "title": "检查表",
+                                                                 "version": 1, "status": "published", "sync_seq": 3}])
+            conn.execute(ChecklistItem.__table__.insert(), [{"id": "I1", "template_id": "T1", "code": "1.1",
+                                                             "category": "储存", "content": "防火堤", "position": 1,
+                                                             "sync_seq": 4}])
+            conn.execute(Inspection.__table__.insert(), [{"id": "N1", "enterprise_id": "E1", "region_code": "131102",
+                                                          "template_id": "T1", "status": "submitted", "sync_seq": 5}])
+            conn.execute(Finding.__table__.insert(), [{"id": "F1", "inspection_id": "N1", "item_id": "I1",
+                                                       "enterprise_id": "E1", "region_code": "131102", "result": "fail",
+                                                       "sync_seq": 6}])
             conn.execute(Hazard.__table__.insert(), [
                 {"id": f"H{i}", "enterprise_id": "E1", "region_code": "131102", "grade": "general" if i < 2 else "major",
-                 "found_at": now, "sync_seq": 10 + i} for i in range(2 + len(plans))])
+                 "found_at": now, "sync_seq": 10 + i, "finding_id": "F1" if i == 1 else None}
+                for i in range(2 + len(plans))])
             conn.execute(Rectification.__table__.insert(), [
                 {"id": rid, "hazard_id": hid, "enterprise_id": "E1", "region_code": "131102", "description": "整改",
                  "funds": D(funds), "status": status, "sync_seq": 20 + n}
@@ -142,6 +182,8 @@ def test_migration_0003_fills_the_rollups_from_existing_rows(fresh_database_url,
         command.upgrade(cfg, "head")
         reviewers = dict(db.session.execute(select(Hazard.id, Hazard.last_reviewer_id)).all())
         assert (reviewers["H0"], reviewers["H1"], reviewers["H2"]) == ("U2", None, "U2")
+        items = dict(db.session.execute(select(Hazard.id, Hazard.item_id)).all())
+        assert (items["H0"], items["H1"]) == (None, "I1")
         got = {r.id: (r.rectification_funds, r.plan_funds, r.plan_complete) for r in db.session.execute(
             select(Hazard.id, Hazard.rectification_funds, Hazard.plan_funds, Hazard.plan_complete))}
         complete = {hid: RemediationPlan(**plan).is_complete for hid, plan in plans}

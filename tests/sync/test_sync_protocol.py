@@ -108,6 +108,32 @@ def test_pushed_records_are_stored_with_scope_from_their_parents(client, world, 
     assert audit == ["sync.hazards.created"]
 
 
+def test_a_pushed_hazard_carries_its_findings_checklist_item_for_the_ledger(client, world, db, checklist, tab1):
+    last = pull_ok(client, tab1)["timestamp"]
+    insp = inspection_raw(world.ent1.id, checklist["tmpl"].id)
+    find = finding_raw(insp["id"], checklist["items"][0])
+    haz = hazard_raw(insp["id"], world.ent1.id, finding_id=find["id"])
+    loose = hazard_raw(insp["id"], world.ent1.id)
+    assert push(client, tab1, changes(inspections={"created": [insp]}, findings={"created": [find]},
+                                      hazards={"created": [haz, loose]}), last).status_code == 200
+
+    def item_of(hazard_id):
+        db.expire_all()
+        return db.scalar(select(Hazard.item_id).where(Hazard.id == hazard_id))
+
+    assert (item_of(haz["id"]), item_of(loose["id"])) == (checklist["items"][0], None)
+    # the finding moves to another item of the checklist: its hazard follows
+    last = pull_ok(client, tab1, last)["timestamp"]
+    moved = {**find, "item_id": checklist["items"][1], "_status": "updated", "_changed": "item_id"}
+    assert push(client, tab1, changes(findings={"updated": [moved]}), last).status_code == 200
+    assert item_of(haz["id"]) == checklist["items"][1]
+    # the loose hazard is tied to the finding later
+    last = pull_ok(client, tab1, last)["timestamp"]
+    tied = {**loose, "finding_id": find["id"], "_status": "updated", "_changed": "finding_id"}
+    assert push(client, tab1, changes(hazards={"updated": [tied]}), last).status_code == 200
+    assert item_of(loose["id"]) == checklist["items"][1]
+
+
 def test_pull_after_push_echoes_own_records_as_updated_and_others_see_them_created(
         client, auth, world, checklist, tab1, tab2):
     last1 = pull_ok(client, tab1)["timestamp"]
