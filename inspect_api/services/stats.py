@@ -427,18 +427,18 @@ class _Groups:
 
     def raw_found_dimension(self):
         """The column the found-hazard cells are grouped by before ``found_key_mapper`` makes it the
-        group key: cheaper to group by than the key itself (no substr, no join, no to_char per row)."""
+        group key: cheaper to group by than the key itself (no substr or to_char per row)."""
         H = Hazard
         g = self.f.group_by
         if g == "county":
             return H.region_code
         if g == "industry":
-            return H.enterprise_id
+            return func.coalesce(Enterprise.industry, "")  # _found_figures joins the enterprises
         if g == "month":
             return month_of(H.found_at, self.dialect)
         return None  # grade: a dimension of every cell anyway
 
-    def found_key_mapper(self, session: Session, values):
+    def found_key_mapper(self):
         """(raw value, grade) -> group key, for the values ``raw_found_dimension`` gave."""
         g = self.f.group_by
         if g == "county":
@@ -447,12 +447,7 @@ class _Groups:
             return lambda v, grade: grade
         if g == "month":
             return lambda v, grade: month_key(v)
-        industry = {}
-        ids = sorted(v for v in values if v is not None)
-        for i in range(0, len(ids), 5000):
-            industry.update(session.execute(select(Enterprise.id, func.coalesce(Enterprise.industry, ""))
-                                                 .where(Enterprise.id.in_(ids[i:i + 5000]))).all())
-        return lambda v, grade: industry.get(v, "")
+        return lambda v, grade: v  # industry
 
     def needs_enterprise(self) -> bool:
         return self.f.group_by == "industry" or bool(self.f.industry)
@@ -629,8 +624,8 @@ _GROUP_LABELS = {"county": "县(市、区)", "industry": "行业", "grade": "隐
 def _found_figures(session: Session, user, f: StatsFilter, groups: _Groups) -> dict:
     """Hazards found in the period: {group key: FOUND_FIGURES + funds_yuan}.
 
-    One scan of hazards and no join. SQL counts the hazards per cell — the group's raw column (region code,
-    enterprise, found month; none for grades), grade, listing level, plan state (hazards.plan_complete:
+    One scan of hazards, joined only to the enterprises by industry. SQL counts the hazards per cell — the
+    group's raw column (region code, industry, found month; none for grades), grade, listing level, plan state (hazards.plan_complete:
     none / not the five points / the five points) — and of them those closed by ``as_of`` and those open
     past their deadline at ``as_of``, and sums their funds (hazards.rectification_funds and plan_funds, kept
     by models/hazards.py). Python adds the cells up into the figures: exact integer and Decimal sums."""
@@ -646,12 +641,14 @@ def _found_figures(session: Session, user, f: StatsFilter, groups: _Groups) -> d
             .where(H.deleted_at.is_(None), scope_clause(H, user), _region_filter(H.region_code, f),
                    H.found_at >= f.start, H.found_at < f.end)
             .group_by(*dims))
-    if f.industry:
+    if f.group_by == "industry":  # the industry of each hazard's enterprise: a hash join with a small table
+        stmt = stmt.join(Enterprise, Enterprise.id == H.enterprise_id).where(_industry_filter(f))
+    elif f.industry:
         stmt = stmt.where(H.enterprise_id.in_(select(Enterprise.id).where(_industry_filter(f))))
     cells = session.execute(stmt).all()
     if dim is None:
         cells = [(None, *c) for c in cells]
-    to_key = groups.found_key_mapper(session, {c[0] for c in cells})
+    to_key = groups.found_key_mapper()
     figures: dict = {}
     for value, grade, listing, complete, n, closed, overdue, rect_funds, plan_funds in cells:
         key = to_key(value, grade)
@@ -849,6 +846,8 @@ def _enterprises_inspected_with_total(session: Session, user, f: StatsFilter, gr
     counted per (group, enterprise) by hash, then those few rows counted (count(DISTINCT) over the
     inspections would sort them all)."""
     I = Inspection
+    if f.group_by == "industry":
+        return _enterprises_inspected_by_industry(session, user, f, groups)
     dims = ([key.label("k")] if key is not None else []) + [I.enterprise_id]
     per = _inspections_where(select(*dims, func.count().label("c")).select_from(I), user, f, groups)
     per = per.group_by(*([key] if key is not None else []), I.enterprise_id).cte("per_enterprise")
@@ -868,6 +867,24 @@ def _enterprises_inspected_with_total(session: Session, user, f: StatsFilter, gr
     return out, tot
 
 
+def _enterprises_inspected_by_industry(session: Session, user, f: StatsFilter, groups: _Groups):
+    """By industry: inspections counted per enterprise (no join), then each enterprise's industry looked up."""
+    I = Inspection
+    per = _inspections_where(select(I.enterprise_id, func.count()).select_from(I), user, f, groups, join=False)
+    counts = dict(session.execute(per.group_by(I.enterprise_id)).all())
+    industry_of: dict = {}
+    ids = sorted(counts)
+    for i in range(0, len(ids), 5000):
+        industry_of.update(session.execute(select(Enterprise.id, func.coalesce(Enterprise.industry, ""))
+                                           .where(Enterprise.id.in_(ids[i:i + 5000]))).all())
+    out: dict = {}
+    for enterprise_id, n in counts.items():
+        row = out.setdefault(industry_of.get(enterprise_id, ""), {"n": 0, "inspections": 0})
+        row["n"] += 1
+        row["inspections"] += n
+    return out, {"n": len(counts), "inspections": sum(counts.values())}
+
+
 def _inspection_date():
     return func.coalesce(Inspection.started_at, Inspection.created_at)
 
@@ -879,13 +896,15 @@ def _enterprises_due(session: Session, user, f: StatsFilter, key) -> dict:
     return _grouped(session, stmt, key)
 
 
-def _inspections_where(stmt, user, f: StatsFilter, groups: _Groups):
+def _inspections_where(stmt, user, f: StatsFilter, groups: _Groups, join: bool = True):
     d = _inspection_date()
     stmt = stmt.where(Inspection.deleted_at.is_(None), Inspection.status == "submitted",
                       scope_clause(Inspection, user), _region_filter(Inspection.region_code, f),
                       d >= f.start, d < f.end)
-    if groups.needs_enterprise():
+    if join and groups.needs_enterprise():
         stmt = stmt.join(Enterprise, Enterprise.id == Inspection.enterprise_id).where(_industry_filter(f))
+    elif f.industry:
+        stmt = stmt.where(Inspection.enterprise_id.in_(select(Enterprise.id).where(_industry_filter(f))))
     return stmt
 
 
