@@ -33,8 +33,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import Forbidden, NotFound, ValidationError
 from ..models import (
-    EnforcementCase, Enterprise, Hazard, Inspection, Notice, PenaltyDecision, Rectification, Region,
-    RemediationPlan, Review, region_prefix,
+    EnforcementCase, Enterprise, Hazard, Inspection, Notice, PenaltyDecision, Region, Review, region_prefix,
 )
 from ..models.enforcement import PENALTY_KINDS
 from ..models.hazards import LISTING_LEVELS, closure_days

@@ -5,20 +5,10 @@ import csv
 import io
 
 import openpyxl
-import pytest
 
 from tests.browser.portal_helpers import portal_login
 
-from . import dataset
-
 Q = "from=2026-01-01&to=2026-06-30"
-
-
-@pytest.fixture()
-def data(db, world):
-    d = dataset.build(db, world)
-    db.commit()
-    return d
 
 
 def test_dashboard_page_has_filters_charts_and_export_buttons(client, data):

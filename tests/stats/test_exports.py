@@ -6,24 +6,15 @@ import io
 from datetime import datetime, timedelta, timezone
 
 import openpyxl
-import pytest
 
 from inspect_api.models import Hazard, Rectification, Review
 from inspect_api.services import exports, stats
 from inspect_api.services.actor import Actor
 
-from . import dataset
 from .dataset import LEDGER_NOW, PERIOD, cst
 
 Q = "from=2026-01-01&to=2026-06-30"
 CST = timezone(timedelta(hours=8))
-
-
-@pytest.fixture()
-def data(db, world):
-    d = dataset.build(db, world)
-    db.commit()
-    return d
 
 
 def download(client, auth, user, url):

@@ -3,16 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import dataset
-
 Q = "from=2026-01-01&to=2026-06-30"
-
-
-@pytest.fixture()
-def data(db, world):
-    d = dataset.build(db, world)
-    db.commit()
-    return d
 
 
 def get(client, auth, user, url):

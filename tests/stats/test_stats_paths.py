@@ -32,13 +32,6 @@ NOW = datetime(2026, 7, 15, 1, 0, tzinfo=timezone.utc)
 pg_only = pytest.mark.skipif(not is_postgres(), reason="PostgreSQL paths (CI runs the suite on PostgreSQL too)")
 
 
-@pytest.fixture()
-def data(db, world):
-    d = dataset.build(db, world)
-    db.commit()
-    return d
-
-
 def rollups(db, hazard):
     return db.execute(select(Hazard.rectification_funds, Hazard.plan_funds, Hazard.plan_complete)
                       .where(Hazard.id == hazard.id)).one()

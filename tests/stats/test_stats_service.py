@@ -5,25 +5,15 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
 
 from inspect_api.errors import Forbidden
-from inspect_api.models import RemediationPlan
 from inspect_api.services import stats
 from inspect_api.services.actor import Actor
 
-from . import dataset
 from .dataset import PERIOD
 
 D = Decimal
 NOW = datetime(2026, 7, 15, 1, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture()
-def data(db, world):
-    d = dataset.build(db, world)
-    db.commit()
-    return d
 
 
 def _filter(db, user, **kw):
