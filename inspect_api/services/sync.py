@@ -389,7 +389,6 @@ def _select_rows(spec: TableSpec):
 # An incremental range of more cursors than this is read through a server-side cursor (bounded memory);
 # a shorter one in one round trip.
 STREAM_OVER = 5_000
-_KINDS = ("created", "updated")
 
 
 @lru_cache(maxsize=512)
