@@ -129,6 +129,15 @@ def wait_http(url, timeout=60):
     raise RuntimeError(f"server at {url} did not start")
 
 
+def stop_process(proc):
+    """SIGTERM a server process; kill it if it has not ended within 20 s."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def pg_admin(base_url, sql):
     import psycopg
 
@@ -291,11 +300,7 @@ class InspectServer:
         return http("GET", self.url + "/_bench/timings")[2]
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc)
 
 
 def empty_changes(**tables):
@@ -534,11 +539,7 @@ class KintoServer:
         return out, etag
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
         pg_admin(self.pg_base, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.dbname}'")
         pg_admin(self.pg_base, f'DROP DATABASE IF EXISTS "{self.dbname}"')
