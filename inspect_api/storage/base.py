@@ -17,7 +17,7 @@ from __future__ import annotations
 import abc
 import hashlib
 import re
-from typing import BinaryIO, Iterator, NamedTuple
+from typing import BinaryIO, NamedTuple
 
 CHUNK_SIZE = 1024 * 1024
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -43,38 +43,67 @@ def check_key(key: str) -> str:
 
 
 class HashingReader:
-    """Wraps a readable file object; counts and hashes (sha256) what is read through it."""
+    """Wraps a readable file object; counts and hashes (sha256) what is read through it.
+
+    ``read(n)`` returns exactly ``n`` bytes unless the source is exhausted: it
+    keeps reading until it has them or the source answers ``b""``. Sources
+    such as a WSGI input stream, a socket or a decompressor return short
+    reads long before their end, and consumers such as s3transfer take a
+    short read for the end of the stream (that stored 2 MiB of a 4 MiB tus
+    chunk on S3). Every backend reads its source through this class, so a
+    save consumes the whole stream whatever the source's read sizes are.
+    ``read()`` / ``read(-1)`` read to the end.
+    """
 
     def __init__(self, fileobj: BinaryIO):
         self._f = fileobj
         self.size = 0
         self._sha = hashlib.sha256()
         self.source_error: BaseException | None = None
+        self._eof = False
 
-    def read(self, n: int = -1) -> bytes:
-        if n is None or n < 0:
-            n = CHUNK_SIZE
+    def _read_some(self, n: int) -> bytes:
+        if self._eof:
+            return b""
         try:
             data = self._f.read(n)
         except BaseException as exc:
             self.source_error = exc
             raise
+        if not data:
+            self._eof = True
+            return b""
+        return data
+
+    def read(self, n: int | None = -1) -> bytes:
+        if n is None or n < 0:
+            parts = []
+            while True:
+                data = self._read_some(CHUNK_SIZE)
+                if not data:
+                    break
+                parts.append(data)
+        else:
+            parts = []
+            want = n
+            while want > 0:
+                data = self._read_some(want)
+                if not data:
+                    break
+                parts.append(data)
+                want -= len(data)
+        data = b"".join(parts)
         if data:
             self.size += len(data)
             self._sha.update(data)
         return data
 
+    def readable(self) -> bool:
+        return True
+
     @property
     def sha256(self) -> str:
         return self._sha.hexdigest()
-
-
-def iter_chunks(fileobj: BinaryIO, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
-    while True:
-        data = fileobj.read(chunk_size)
-        if not data:
-            return
-        yield data
 
 
 class Storage(abc.ABC):

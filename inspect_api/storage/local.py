@@ -7,13 +7,12 @@ after ``check_key`` and the result is checked to stay inside the root.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from typing import BinaryIO
 
 from ..errors import ObjectMissing, StorageError
-from .base import CHUNK_SIZE, Storage, StoredObject, check_key
+from .base import CHUNK_SIZE, HashingReader, Storage, StoredObject, check_key
 
 
 class LocalStorage(Storage):
@@ -35,8 +34,7 @@ class LocalStorage(Storage):
     def save(self, key: str, fileobj: BinaryIO, content_type: str | None = None) -> StoredObject:
         path = self._path(key)
         directory = os.path.dirname(path)
-        sha = hashlib.sha256()
-        size = 0
+        reader = HashingReader(fileobj)
         tmp = None
         try:
             os.makedirs(directory, exist_ok=True)
@@ -44,14 +42,12 @@ class LocalStorage(Storage):
             with os.fdopen(fd, "wb") as out:
                 while True:
                     try:
-                        data = fileobj.read(CHUNK_SIZE)
+                        data = reader.read(CHUNK_SIZE)
                     except BaseException as exc:  # the source failed, not the store: re-raised as is
                         raise _SourceError() from exc
                     if not data:
                         break
                     out.write(data)
-                    sha.update(data)
-                    size += len(data)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, path)
@@ -67,7 +63,7 @@ class LocalStorage(Storage):
                     os.unlink(tmp)
                 except OSError:
                     pass
-        return StoredObject(key, size, sha.hexdigest())
+        return StoredObject(key, reader.size, reader.sha256)
 
     def open(self, key: str) -> BinaryIO:
         path = self._path(key)

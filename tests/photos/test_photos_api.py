@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import random
 
 import pytest
 from PIL import Image
@@ -306,3 +307,77 @@ def test_photo_of_a_deleted_owner_record_is_no_longer_served(db, client, auth, o
     owners.hazard_ent2.deleted_at = utcnow()
     db.commit()
     assert client.get("/api/v1/photos/OrphanPhoto00001", headers=headers).status_code == 404
+
+
+class _GunicornLikeInput:
+    """A WSGI input that returns at most 64 KiB per read, as a socket does."""
+
+    def __init__(self, data: bytes):
+        self._buf = io.BytesIO(data)
+
+    def read(self, n: int = -1) -> bytes:
+        n = 65536 if n is None or n < 0 else min(n, 65536)
+        return self._buf.read(n)
+
+
+def _big_png() -> bytes:
+    # ~4.5 MB of noise: incompressible, so the PNG is bigger than one 4 MiB PATCH
+    rng = random.Random(7)
+    img = Image.frombytes("RGB", (1300, 1200), bytes(rng.getrandbits(8) for _ in range(1300 * 1200 * 3)))
+    out = io.BytesIO()
+    img.save(out, "PNG", compress_level=1)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("backend", ["s3-moto", "s3-real", "local"])
+@pytest.mark.parametrize("with_checksum", [False, True], ids=["plain", "checksum"])
+def test_a_4mib_single_patch_from_a_short_reading_socket_is_stored_whole(db, app, client, auth, owners, storage,
+                                                                        moto_s3, monkeypatch, backend,
+                                                                        with_checksum):
+    import uuid
+
+    from ..storage.conftest import real_s3_storage
+    from .conftest import TUS, metadata, sha1_header
+
+    if backend == "s3-real":
+        target = real_s3_storage(f"photos-test-{uuid.uuid4().hex[:10]}/")
+        if target is None:
+            pytest.skip("no real S3 server configured (INSPECT_TEST_S3_ENDPOINT…, see .ci/s3-start)")
+    else:
+        target = moto_s3 if backend == "s3-moto" else storage
+    monkeypatch.setitem(app.extensions, "inspect_storage", target)
+    data = _big_png()
+    assert len(data) > 4 * 1024 * 1024
+    photo_id = f"Big4MiB{int(with_checksum)}{backend[:3]}xxxxx"[:16]
+    make_photo(db, owners.hazard, "hazards", photo_id)
+    db.commit()
+    headers = {**TUS, **auth.headers("inspector1")}
+    resp = client.post("/api/v1/uploads", headers={**headers, "Upload-Length": str(len(data)),
+                                                   "Upload-Metadata": metadata(photo_id=photo_id)})
+    assert resp.status_code == 201
+    location = resp.headers["Location"]
+    first = data[:4 * 1024 * 1024]
+    extra = {"Upload-Checksum": sha1_header(first)} if with_checksum else {}
+    resp = client.patch(location, headers={**headers, "Upload-Offset": "0", **extra,
+                                           "Content-Type": "application/offset+octet-stream",
+                                           "Content-Length": str(len(first))},
+                        environ_overrides={"wsgi.input": _GunicornLikeInput(first),
+                                           "CONTENT_LENGTH": str(len(first))})
+    assert resp.status_code == 204, resp.get_data(as_text=True)
+    assert int(resp.headers["Upload-Offset"]) == len(first)
+    rest = data[len(first):]
+    resp = client.patch(location, headers={**headers, "Upload-Offset": str(len(first)),
+                                           "Content-Type": "application/offset+octet-stream",
+                                           "Content-Length": str(len(rest))},
+                        environ_overrides={"wsgi.input": _GunicornLikeInput(rest),
+                                           "CONTENT_LENGTH": str(len(rest))})
+    assert resp.status_code == 204, resp.get_data(as_text=True)
+    try:
+        sha = hashlib.sha256(data).hexdigest()
+        assert target.read_bytes(photo_service.original_key(sha)) == data
+        assert client.get(f"/api/v1/photos/{photo_id}", headers=auth.headers("inspector1")).get_json()[
+            "status"] == "ready"
+    finally:
+        if backend == "s3-real":
+            for key in target.list(""):
+                target.delete(key)

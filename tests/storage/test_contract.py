@@ -153,3 +153,42 @@ def test_backend_errors_are_wrapped_with_their_cause(any_storage, tmp_path):
         broken.save("a/b", io.BytesIO(b"x"))
     assert not isinstance(info.value, ObjectMissing)
     assert info.value.__cause__ is not None
+
+
+class ShortReader:
+    """A stream that answers every read() with at most ``max_read`` bytes, as a WSGI
+    input, a socket or a decompressor does long before its end."""
+
+    def __init__(self, data: bytes, max_read: int):
+        self._data = memoryview(data)
+        self._pos = 0
+        self.max_read = max_read
+        self.reads = 0
+
+    def read(self, n: int = -1) -> bytes:
+        self.reads += 1
+        if n is None or n < 0:
+            n = len(self._data)
+        n = min(n, self.max_read, len(self._data) - self._pos)
+        out = bytes(self._data[self._pos:self._pos + n])
+        self._pos += n
+        return out
+
+
+@pytest.mark.parametrize("max_read,total", [
+    (1, 20_000),                          # one byte per read
+    (7, 200_003),
+    (65_536, 4 * 1024 * 1024 + 3),        # a 4 MiB tus chunk from gunicorn's input
+    (1024 * 1024, 9 * 1024 * 1024 + 1),   # past S3's 8 MiB multipart threshold
+    (16 * 1024 * 1024, 17 * 1024 * 1024 + 5),
+], ids=["1B", "7B", "64KiB", "1MiB", "16MiB"])
+def test_save_consumes_the_whole_stream_whatever_the_read_sizes(any_storage, max_read, total):
+    data = os.urandom(total)
+    reader = ShortReader(data, max_read)
+    stored = any_storage.save("uploads-tmp/short/part", reader)
+    assert stored.size == total
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert any_storage.size("uploads-tmp/short/part") == total
+    assert reader.read(1) == b""  # nothing left unread
+    with any_storage.open("uploads-tmp/short/part") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == stored.sha256
