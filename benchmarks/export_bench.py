@@ -53,7 +53,7 @@ def _filter_and_actor(db, rows: int):
     from stats_bench import actor_for
 
     from inspect_api.models import Hazard
-    from inspect_api.services import stats
+    from inspect_api.services.reporting import stats
 
     actor = actor_for("bench_admin")
     last = LAST_DAY
@@ -70,7 +70,7 @@ def child(writer: str, fmt: str, rows: int, url: str, out_dir: str) -> dict:
     from stats_bench import make_app
 
     from inspect_api.extensions import db
-    from inspect_api.services import exports
+    from inspect_api.services.reporting import exports
 
     app = make_app(url)
     path = os.path.join(out_dir, f"{writer}-{rows}.{fmt}")

@@ -68,21 +68,21 @@ def _decode(path: str, out_dir: str) -> None:
 
 
 def _derivs(path: str, out_dir: str) -> None:
-    from inspect_api.services.images import inspect_image
+    from inspect_api.services.evidence.images import inspect_image
 
     inspect_image(path, 60_000_000)
 
 
 def _derivs_only(path: str, out_dir: str) -> None:
     """inspect_image with the polyglot/trailing-data scan switched off: the derivative work alone."""
-    from inspect_api.services import images
+    from inspect_api.services.evidence import images
 
     images._check_polyglot = lambda _path, _fmt: None
     images.inspect_image(path, 60_000_000)
 
 
 def _ingest_factory(out_dir: str):
-    from inspect_api.services.photos import UploadLimits, store_photo_file
+    from inspect_api.services.evidence.photos import UploadLimits, store_photo_file
     from inspect_api.storage.local import LocalStorage
 
     def ingest(path: str, _out: str) -> None:
@@ -135,7 +135,7 @@ def make_photos(n: int, directory: str) -> list[str]:
 
 
 def bomb_refusal_ms(directory: str) -> float:
-    from inspect_api.services.images import ImageRejected, inspect_image
+    from inspect_api.services.evidence.images import ImageRejected, inspect_image
     from tests.photos import imagegen
 
     path = os.path.join(directory, "bomb.png")

@@ -289,14 +289,14 @@ def prepare(url: str, n: int, regenerate: bool = False, log=print):
 def actor_for(username: str):
     from inspect_api.extensions import db
     from inspect_api.models import User
-    from inspect_api.services.actor import Actor
+    from inspect_api.services.access.actor import Actor
 
     return Actor(db.session.scalar(select(User).where(User.username == username)))
 
 
 def run(app, repeat: int, log=print) -> list[dict]:
     from inspect_api.extensions import db
-    from inspect_api.services import stats
+    from inspect_api.services.reporting import stats
 
     results = []
     periods = {"all": (date(2024, 1, 1), date(2026, 11, 30)), "2025": (date(2025, 1, 1), date(2025, 12, 31))}

@@ -36,7 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     limiter.init_app(app)
     csrf.init_app(app)
 
-    from .services import passwords
+    from .services.accounts import passwords
 
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"],
                         app.config["ARGON2_PARALLELISM"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from inspect_api.models import Enterprise, Region, User
-from inspect_api.services import passwords
+from inspect_api.services.accounts import passwords
 
 PASSWORD = "test-pass-123"
 
@@ -21,7 +21,7 @@ VALID_USCC = ["91350100M000100Y43", "91350200776049653A", "91440101MA5CJQ4N59",
 
 
 def uscc(seed: int, region: str = "131102") -> str:
-    from inspect_api.services.uscc import make_uscc
+    from inspect_api.services.registry.uscc import make_uscc
 
     return make_uscc(region, seed)
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..models import AuditEvent
 from ..schemas.audit import AuditEventSchema
 from ..schemas.common import StrictSchema
-from ..services.scope import scoped
+from ..services.access.scope import scoped
 from .common import paginate
 from .security import auth_required, current_actor
 

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from ..extensions import db, limiter
 from ..schemas.auth import TokenRequestSchema, TokenResponseSchema
 from ..schemas.common import ApiErrorSchema
-from ..services import auth as auth_service
+from ..services.accounts import auth as auth_service
 from .security import auth_required, current_actor
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Tokens for tablets and API clients")

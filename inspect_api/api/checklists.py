@@ -13,7 +13,7 @@ from ..schemas.checklists import (
     ChecklistTemplateUpdateSchema,
 )
 from ..schemas.common import ApiErrorSchema
-from ..services import checklists as checklist_service
+from ..services.registry import checklists as checklist_service
 from .common import paginate
 from .security import auth_required, current_actor
 

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Device
 from ..schemas.users import DeviceRevokeSchema, DeviceSchema
-from ..services import auth as auth_service
-from ..services.scope import get_scoped, scoped
+from ..services.accounts import auth as auth_service
+from ..services.access.scope import get_scoped, scoped
 from .common import paginate
 from .security import auth_required, current_actor
 

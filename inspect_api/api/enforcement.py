@@ -16,7 +16,7 @@ from ..schemas.enforcement import (
     CaseCloseSchema, CaseCreateSchema, CaseQuerySchema, CaseSchema, PaymentSchema, PenaltyCreateSchema,
     PenaltyQuerySchema, PenaltySchema,
 )
-from ..services import enforcement as enforcement_service
+from ..services.lifecycle import enforcement as enforcement_service
 from .common import paginate
 from .security import auth_required, current_actor
 

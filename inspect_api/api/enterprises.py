@@ -12,8 +12,8 @@ from ..schemas.enterprises import (
     EnterpriseCreateSchema, EnterpriseQuerySchema, EnterpriseSchema, EnterpriseUpdateSchema, ImportFileSchema,
     ImportQuerySchema, ImportReportSchema,
 )
-from ..services import enterprises as enterprise_service
-from ..services import imports as import_service
+from ..services.registry import enterprises as enterprise_service
+from ..services.registry import imports as import_service
 from .common import paginate
 from .security import auth_required, current_actor
 
@@ -71,7 +71,7 @@ class EnterpriseImportTemplate(MethodView):
     @blp.response(200, description="XLSX import template", content_type=XLSX)
     def get(self):
         """A blank import spreadsheet: Chinese headers, an example row, a sheet of allowed values."""
-        from ..services.uscc import make_uscc
+        from ..services.registry.uscc import make_uscc
 
         data = import_service.enterprise_template_xlsx(make_uscc("131102", 1))
         return Response(data, mimetype=XLSX, headers={

@@ -17,7 +17,7 @@ from ..schemas.hazards import (
     ActionsSchema, CloseSchema, DeadlineSchema, GradeSchema, HazardCreateSchema, HazardQuerySchema, HazardSchema,
     ListingSchema, OnSpotSchema, PlanSchema, PlanWriteSchema, history_view,
 )
-from ..services import hazards as hazard_service
+from ..services.lifecycle import hazards as hazard_service
 from .common import paginate
 from .security import auth_required, current_actor
 

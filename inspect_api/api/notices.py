@@ -12,9 +12,9 @@ from ..schemas.audit import AuditEventSchema
 from ..schemas.common import ApiErrorSchema
 from ..schemas.hazards import history_view
 from ..schemas.notices import AcknowledgeSchema, NoticeCreateSchema, NoticeQuerySchema, NoticeSchema
-from ..services import documents
-from ..services import notices as notice_service
-from ..services.audit import history_of
+from ..services.lifecycle import documents
+from ..services.lifecycle import notices as notice_service
+from ..services.access.audit import history_of
 from .common import paginate
 from .security import auth_required, current_actor
 

@@ -10,7 +10,7 @@ from ..schemas.common import ApiErrorSchema
 from ..schemas.photos import (
     PhotoContentQuerySchema, PhotoCreateSchema, PhotoFileSchema, PhotoFormSchema, PhotoSchema,
 )
-from ..services import photos as photo_service
+from ..services.evidence import photos as photo_service
 from ..storage import get_storage
 from .security import auth_required, current_actor
 

@@ -12,10 +12,10 @@ from ..schemas.hazards import (
     RectificationCreateSchema, RectificationQuerySchema, RectificationSchema, ReviewCreateSchema, ReviewSchema,
     history_view,
 )
-from ..services import documents
-from ..services import hazards as hazard_service
-from ..services import rectifications as rect_service
-from ..services.audit import history_of
+from ..services.lifecycle import documents
+from ..services.lifecycle import hazards as hazard_service
+from ..services.lifecycle import rectifications as rect_service
+from ..services.access.audit import history_of
 from .common import paginate
 from .notices import pdf_response
 from .security import auth_required, current_actor

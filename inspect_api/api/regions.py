@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Region
 from ..schemas.regions import RegionSchema
-from ..services.scope import get_scoped, scoped
+from ..services.access.scope import get_scoped, scoped
 from .security import auth_required, current_actor
 
 blp = Blueprint("regions", __name__, url_prefix="/api/v1/regions", description="GB/T 2260 region tree")

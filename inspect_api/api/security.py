@@ -7,8 +7,8 @@ from flask import g, request
 
 from ..errors import Forbidden, Unauthorized
 from ..extensions import db
-from ..services.actor import Actor
-from ..services.auth import resolve_token
+from ..services.access.actor import Actor
+from ..services.accounts.auth import resolve_token
 
 
 def bearer_value() -> str | None:

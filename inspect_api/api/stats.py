@@ -16,8 +16,8 @@ from marshmallow import RAISE
 from ..extensions import db
 from ..schemas.common import ApiErrorSchema
 from ..schemas.stats import ExportQuerySchema, StatsQuerySchema, StatsTableSchema
-from ..services import exports as export_service
-from ..services import stats as stats_service
+from ..services.reporting import exports as export_service
+from ..services.reporting import stats as stats_service
 from .security import auth_required, current_actor
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats",

@@ -12,7 +12,7 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..schemas.common import ApiErrorSchema
 from ..schemas.sync import PullQuerySchema, PullResponseSchema, PushQuerySchema, PushResponseSchema
-from ..services import sync as sync_service
+from ..services.sync import engine as sync_service
 from .security import auth_required, current_actor
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync",

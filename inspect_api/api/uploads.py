@@ -21,8 +21,8 @@ from werkzeug.http import http_date
 
 from ..extensions import db
 from ..schemas.common import ApiErrorSchema
-from ..services import uploads as upload_service
-from ..services.photos import UploadLimits
+from ..services.evidence import uploads as upload_service
+from ..services.evidence.photos import UploadLimits
 from ..storage import get_storage
 from .security import auth_required, current_actor
 

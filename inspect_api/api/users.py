@@ -8,8 +8,8 @@ from ..schemas.common import ApiErrorSchema
 from ..schemas.users import (
     PasswordChangeSchema, PasswordResetSchema, UserCreateSchema, UserQuerySchema, UserSchema, UserUpdateSchema,
 )
-from ..services import auth as auth_service
-from ..services import users as user_service
+from ..services.accounts import auth as auth_service
+from ..services.accounts import users as user_service
 from .common import paginate
 from .security import auth_required, current_actor
 

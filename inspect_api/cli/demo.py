@@ -6,8 +6,8 @@ import click
 from flask import current_app
 
 from ..extensions import db
-from ..services.actor import Actor
-from ..services.demo import seed_demo
+from ..services.access.actor import Actor
+from ..cli.demo_data import seed_demo
 
 ROLE_ZH = {"admin": "管理员", "supervisor": "监管人员", "inspector": "执法人员", "enterprise": "企业用户"}
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Enterprise, Hazard, Notice, Region, region_prefix, utcnow
-from ..services.documents import SHANGHAI
-from ..services.hazards import overdue_clause
+from ..services.lifecycle.documents import SHANGHAI
+from ..services.lifecycle.hazards import overdue_clause
 
 
 def overdue_by_region(session, now: datetime, region_code: str | None = None) -> list[dict]:
@@ -79,7 +79,7 @@ def register_close_on_spot(group) -> None:
     @click.option("--dry-run", is_flag=True, help="only count")
     def close_on_spot_command(dry_run):
         """Close hazards that tablets marked rectified on the spot once a ready photo is there."""
-        from ..services.hazards import close_on_spot_if_ready
+        from ..services.lifecycle.hazards import close_on_spot_if_ready
 
         candidates = list(db.session.scalars(select(Hazard).where(
             Hazard.status == "found", Hazard.rectified_on_spot.is_(True), Hazard.deleted_at.is_(None))

@@ -8,9 +8,9 @@ import click
 
 from ..errors import AppError
 from ..extensions import db
-from ..services.actor import Actor
-from ..services.checklists import import_checklist_file
-from ..services.imports import import_enterprises_file
+from ..services.access.actor import Actor
+from ..services.registry.checklists import import_checklist_file
+from ..services.registry.imports import import_enterprises_file
 
 
 def _read(path: str) -> bytes:

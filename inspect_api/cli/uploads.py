@@ -5,7 +5,7 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
-from ..services import uploads as upload_service
+from ..services.evidence import uploads as upload_service
 from ..storage import get_storage
 
 

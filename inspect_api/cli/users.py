@@ -4,8 +4,8 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
-from ..services.actor import Actor
-from ..services import users as user_service
+from ..services.access.actor import Actor
+from ..services.accounts import users as user_service
 
 
 def register(app) -> None:

@@ -32,7 +32,7 @@ class EnterpriseSchema(Schema):
     updated_at = fields.AwareDateTime()
 
     def _industry_name(self, obj):
-        from ..services.enterprises import INDUSTRIES
+        from ..services.registry.enterprises import INDUSTRIES
 
         return INDUSTRIES.get((obj.industry or "")[:3])
 

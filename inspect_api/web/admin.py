@@ -10,9 +10,9 @@ from sqlalchemy import select
 from ..errors import AppError
 from ..extensions import db
 from ..models import ROLES, Device, Enterprise, Region, User
-from ..services import auth as auth_service
-from ..services import users as users_service
-from ..services.scope import get_scoped, select_scoped
+from ..services.accounts import auth as auth_service
+from ..services.accounts import users as users_service
+from ..services.access.scope import get_scoped, select_scoped
 from .common import field_errors, form_str, paginate, service_message
 from .session_auth import current_portal_actor, login_required
 
@@ -182,7 +182,7 @@ def _uploaded_file(field: str = "file"):
 @bp.route("/enterprises/import", methods=["GET", "POST"])
 @login_required("admin")
 def enterprise_import():
-    from ..services import imports as imports_service
+    from ..services.registry import imports as imports_service
 
     if request.method == "GET":
         return render_template("admin/enterprise_import.html", report=None, error=None)
@@ -210,7 +210,7 @@ def enterprise_import():
 @bp.route("/checklists", methods=["GET", "POST"])
 @login_required("admin")
 def checklists():
-    from ..services import checklists as checklist_service
+    from ..services.registry import checklists as checklist_service
 
     actor = current_portal_actor()
     report, error, status = None, None, 200
@@ -241,7 +241,7 @@ def checklists():
 @bp.route("/checklists/<template_id>")
 @login_required("admin")
 def checklist(template_id):
-    from ..services import checklists as checklist_service
+    from ..services.registry import checklists as checklist_service
 
     actor = current_portal_actor()
     tpl = checklist_service.get_template(db.session, actor.user, template_id)
@@ -252,7 +252,7 @@ def checklist(template_id):
 @bp.route("/checklists/<template_id>/publish", methods=["POST"])
 @login_required("admin")
 def checklist_publish(template_id):
-    from ..services import checklists as checklist_service
+    from ..services.registry import checklists as checklist_service
 
     actor = current_portal_actor()
     tpl = checklist_service.get_template(db.session, actor.user, template_id, for_update=True)
@@ -271,7 +271,7 @@ def checklist_publish(template_id):
 @bp.route("/checklists/<template_id>/new-version", methods=["POST"])
 @login_required("admin")
 def checklist_new_version(template_id):
-    from ..services import checklists as checklist_service
+    from ..services.registry import checklists as checklist_service
 
     actor = current_portal_actor()
     tpl = checklist_service.get_template(db.session, actor.user, template_id)

@@ -19,8 +19,8 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..models import Region, region_prefix
 from ..schemas.stats import ExportQuerySchema, StatsQuerySchema
-from ..services import exports as export_service
-from ..services import stats as stats_service
+from ..services.reporting import exports as export_service
+from ..services.reporting import stats as stats_service
 from .session_auth import current_portal_actor, login_required
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from ..errors import AppError
 from ..extensions import db
 from ..models import Enterprise, Hazard, Rectification, User, region_prefix, utcnow
-from ..services import hazards as hazards_service
-from ..services import notices as notices_service
-from ..services import rectifications as rect_service
-from ..services.scope import get_scoped, scope_clause
+from ..services.lifecycle import hazards as hazards_service
+from ..services.lifecycle import notices as notices_service
+from ..services.lifecycle import rectifications as rect_service
+from ..services.access.scope import get_scoped, scope_clause
 from . import files as portal_files
 from .common import (
     deadline_from_date, field_errors, form_str, local_date, paginate, parse_date, service_message,

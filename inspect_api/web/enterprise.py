@@ -8,10 +8,10 @@ from sqlalchemy import select
 from ..errors import AppError
 from ..extensions import db
 from ..models import Hazard, Notice, Rectification, Review, utcnow
-from ..services import hazards as hazards_service
-from ..services import notices as notices_service
-from ..services import rectifications as rect_service
-from ..services.scope import get_scoped, scope_clause
+from ..services.lifecycle import hazards as hazards_service
+from ..services.lifecycle import notices as notices_service
+from ..services.lifecycle import rectifications as rect_service
+from ..services.access.scope import get_scoped, scope_clause
 from . import files as portal_files
 from .common import field_errors, form_str, paginate, parse_date, parse_decimal, service_message
 from .session_auth import current_portal_actor, login_required

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..errors import NotFound, ObjectMissing
 from ..extensions import db
 from ..models import Photo
-from ..services.scope import get_scoped, scope_clause
+from ..services.access.scope import get_scoped, scope_clause
 from ..storage import get_storage
 from .session_auth import current_portal_actor, login_required
 
@@ -26,9 +26,9 @@ VARIANTS = ("thumb", "preview", "original")
 
 def _service(name: str):
     try:
-        return importlib.import_module(f"inspect_api.services.{name}")
+        return importlib.import_module(f"inspect_api.services.lifecycle.{name}")
     except ModuleNotFoundError as exc:
-        if exc.name == f"inspect_api.services.{name}":
+        if exc.name == f"inspect_api.services.lifecycle.{name}":
             return None
         raise
 
@@ -49,7 +49,7 @@ def photos_by_owner(user, owner_table: str, owner_ids: list[str]) -> dict[str, l
 
 def ingest_upload(actor, file_storage, owner_table: str, owner_id: str) -> Photo:
     """A photo posted in a portal form, through the photos service (same checks and storage as tus)."""
-    from ..services import photos
+    from ..services.evidence import photos
 
     return photos.ingest_photo_file(
         db.session, get_storage(), actor, None, owner_table, owner_id, file_storage.stream,
@@ -59,15 +59,15 @@ def ingest_upload(actor, file_storage, owner_table: str, owner_id: str) -> Photo
 
 def is_photo_error(exc) -> bool:
     """The error came from validating or storing an uploaded photo (not from the form's other fields)."""
-    from ..services import photos
-    from ..services.images import ImageRejected
+    from ..services.evidence import photos
+    from ..services.evidence.images import ImageRejected
 
     return isinstance(exc, (ImageRejected, photos.ChecksumMismatch, photos.PhotoTooLarge,
                             photos.InvalidOwner))
 
 
 def _variant_key(photo: Photo, variant: str) -> str:
-    from ..services import photos
+    from ..services.evidence import photos
 
     return photos.variant_key(photo, variant)
 

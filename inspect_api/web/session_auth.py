@@ -15,7 +15,7 @@ from flask_babel import gettext
 from ..errors import Forbidden
 from ..extensions import db
 from ..models import User
-from ..services.actor import Actor
+from ..services.access.actor import Actor
 
 SESSION_USER_KEY = "uid"
 SESSION_STAMP_KEY = "pws"

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from ..errors import ValidationError
 from ..extensions import db, limiter
 from ..models import utcnow
-from ..services import auth as auth_service
-from ..services.auth import InvalidCredentials
+from ..services.accounts import auth as auth_service
+from ..services.accounts.auth import InvalidCredentials
 from .session_auth import current_portal_actor, load_portal_user, login_required, sign_in, sign_out
 
 bp = Blueprint("portal", __name__, template_folder="templates", static_folder="static",
@@ -77,8 +77,8 @@ def login():
                                error=_("用户名或密码错误")), 401
     user.last_login_at = utcnow()
     sign_in(user)
-    from ..services.audit import record_event
-    from ..services.actor import Actor
+    from ..services.access.audit import record_event
+    from ..services.access.actor import Actor
 
     record_event(db.session, Actor(user, None, request.remote_addr), "auth.portal_login", user)
     if user.must_change_password:
@@ -90,8 +90,8 @@ def login():
 def logout():
     user = load_portal_user()
     if user is not None:
-        from ..services.actor import Actor
-        from ..services.audit import record_event
+        from ..services.access.actor import Actor
+        from ..services.access.audit import record_event
 
         record_event(db.session, Actor(user, None, request.remote_addr), "auth.portal_logout", user)
     sign_out()

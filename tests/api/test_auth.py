@@ -1,5 +1,5 @@
 from inspect_api.models import ApiToken, AuditEvent, Device
-from inspect_api.services.auth import hash_token
+from inspect_api.services.accounts.auth import hash_token
 
 from ..factories import PASSWORD
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 from PIL import Image
 
 from inspect_api.models import utcnow
-from inspect_api.services import hazards as hazards_service
-from inspect_api.services import notices as notices_service
-from inspect_api.services import photos as photos_service
-from inspect_api.services.actor import Actor
+from inspect_api.services.lifecycle import hazards as hazards_service
+from inspect_api.services.lifecycle import notices as notices_service
+from inspect_api.services.evidence import photos as photos_service
+from inspect_api.services.access.actor import Actor
 
 
 def jpeg_bytes(color=(200, 40, 40), size=(640, 480)) -> bytes:

@@ -290,8 +290,8 @@ def test_deadlines_show_in_beijing_time(client, world, db, storage):
 
 def test_supervisor_closes_a_verified_major_hazard_and_a_county_supervisor_cannot(client, world, db, storage):
     from inspect_api.models import RemediationPlan
-    from inspect_api.services import hazards as hazards_service
-    from inspect_api.services.actor import Actor
+    from inspect_api.services.lifecycle import hazards as hazards_service
+    from inspect_api.services.access.actor import Actor
 
     notice, hazards = seed_notice(db, world, storage, descriptions=["重大隐患：可燃气体报警器失效"], grade="major")
     h = hazards[0]
@@ -336,8 +336,8 @@ def test_supervisor_closes_a_verified_major_hazard_and_a_county_supervisor_canno
 
 
 def test_a_notice_with_a_deadline_in_the_past_is_refused_with_a_message(client, world, db):
-    from inspect_api.services import hazards as hazards_service
-    from inspect_api.services.actor import Actor
+    from inspect_api.services.lifecycle import hazards as hazards_service
+    from inspect_api.services.access.actor import Actor
 
     h = hazards_service.create_hazard(db, Actor(world["inspector1"]), {
         "enterprise_id": world.ent1.id, "description": "过期期限测试"})

@@ -10,8 +10,9 @@ from inspect_api.models import utcnow
 from sqlalchemy import text
 from tests import factories
 from tests.lifecycle import helpers
-from inspect_api.services import documents, notices
-from inspect_api.services.hazards import transition
+from inspect_api.services.lifecycle import documents
+from inspect_api.services.lifecycle import notices
+from inspect_api.services.lifecycle.hazards import transition
 
 url = os.environ.get("BENCH_DB") or "sqlite:///" + tempfile.mkdtemp() + "/b.sqlite3"
 app = create_app({"TESTING": True, "DATABASE_URL": url, "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from inspect_api.models import Hazard, Inspection, Notice, Photo, utcnow
-from inspect_api.services.actor import Actor
+from inspect_api.services.access.actor import Actor
 
 
 def actor(user, ip="127.0.0.1", device_id=None) -> Actor:

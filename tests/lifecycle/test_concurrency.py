@@ -15,9 +15,9 @@ from sqlalchemy.orm import sessionmaker
 
 from inspect_api.extensions import db as _db
 from inspect_api.models import AuditEvent, Hazard, Inspection, Notice, Rectification, Review, User, utcnow
-from inspect_api.services import notices as notice_service
-from inspect_api.services.actor import Actor
-from inspect_api.services.hazards import InvalidTransition, transition
+from inspect_api.services.lifecycle import notices as notice_service
+from inspect_api.services.access.actor import Actor
+from inspect_api.services.lifecycle.hazards import InvalidTransition, transition
 
 from ..factories import PASSWORD
 

@@ -10,7 +10,7 @@ import pypdf
 import pytest
 
 from inspect_api.models import User, utcnow
-from inspect_api.services.numbering import year_of
+from inspect_api.services.lifecycle.numbering import year_of
 
 from .. import factories
 from . import helpers
@@ -64,7 +64,7 @@ def test_notice_pdf_has_unit_problems_deadline_basis_remedies_and_both_officers(
 
 def test_notice_pdf_of_the_city_bureau_names_the_configured_bodies(app, db, world):
     """A notice numbered by the city bureau uses BUREAU_NAME and ADMIN_REVIEW_BODY from the config."""
-    from inspect_api.services import documents
+    from inspect_api.services.lifecycle import documents
 
     n = helpers.notice(db, world)
     n.bureau_code = "131100"

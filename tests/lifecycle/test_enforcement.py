@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from inspect_api.models import EnforcementCase, PenaltyDecision, utcnow
-from inspect_api.services.numbering import SHANGHAI, year_of
+from inspect_api.services.lifecycle.numbering import SHANGHAI, year_of
 
 from . import helpers
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from inspect_api.models import Hazard, utcnow
-from inspect_api.services.hazards import is_overdue, overdue_clause
+from inspect_api.services.lifecycle.hazards import is_overdue, overdue_clause
 
 from . import helpers
 

@@ -13,7 +13,7 @@ import pytest
 
 from inspect_api.errors import NotFound
 from inspect_api.models import AuditEvent, Rectification, RemediationPlan, Review, utcnow
-from inspect_api.services.hazards import TRANSITIONS, InvalidTransition, allowed_actions, transition
+from inspect_api.services.lifecycle.hazards import TRANSITIONS, InvalidTransition, allowed_actions, transition
 
 from . import helpers
 

@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 
 from inspect_api.models import Notice, utcnow
-from inspect_api.services.numbering import year_of
+from inspect_api.services.lifecycle.numbering import year_of
 
 from . import helpers
 from .conftest import days_from_now, iso

@@ -6,7 +6,7 @@ import hashlib
 import pytest
 
 from inspect_api.models import Photo, Upload
-from inspect_api.services.photos import derived_key, original_key
+from inspect_api.services.evidence.photos import derived_key, original_key
 
 from . import imagegen
 from .conftest import make_photo

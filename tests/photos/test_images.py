@@ -7,7 +7,7 @@ import time
 import pytest
 from PIL import Image, ImageFile
 
-from inspect_api.services.images import ImageRejected, inspect_image
+from inspect_api.services.evidence.images import ImageRejected, inspect_image
 
 from . import imagegen
 

@@ -12,7 +12,7 @@ import requests
 
 from inspect_api.extensions import db as _db
 from inspect_api.models import Hazard, Photo
-from inspect_api.services.photos import original_key
+from inspect_api.services.evidence.photos import original_key
 
 from . import imagegen
 
@@ -133,7 +133,7 @@ def test_tuspy_uploads_with_sha1_checksums_and_resumes(live_server, hazard_id, b
     from tusclient import client as tus_client
     from tusclient.storage.filestorage import FileStorage
 
-    from inspect_api.services import uploads as upload_service
+    from inspect_api.services.evidence import uploads as upload_service
 
     seen = []
     real_parse = upload_service.parse_checksum

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from inspect_api.models import AuditEvent, Photo, Upload
-from inspect_api.services import photos as photo_service
-from inspect_api.services.actor import Actor
+from inspect_api.services.evidence import photos as photo_service
+from inspect_api.services.access.actor import Actor
 
 from . import imagegen
 from .conftest import make_photo

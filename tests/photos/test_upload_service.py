@@ -6,9 +6,9 @@ import io
 import pytest
 
 from inspect_api.models import Upload
-from inspect_api.services import uploads as upload_service
-from inspect_api.services.actor import Actor
-from inspect_api.services.photos import UploadLimits
+from inspect_api.services.evidence import uploads as upload_service
+from inspect_api.services.access.actor import Actor
+from inspect_api.services.evidence.photos import UploadLimits
 
 
 def new_upload(db, world, length=1000):

@@ -4,8 +4,8 @@ import threading
 import pytest
 import requests
 
-from inspect_api.services.actor import Actor
-from inspect_api.services.checklists import create_template, publish_template
+from inspect_api.services.access.actor import Actor
+from inspect_api.services.registry.checklists import create_template, publish_template
 
 from ..conftest import start_live_server
 from ..factories import PASSWORD

@@ -6,8 +6,8 @@ from inspect_api.models import (
     AuditEvent, ChecklistItem, ChecklistTemplate, DocumentCounter, Enterprise, Finding, Hazard, Inspection,
     Notice, Region, SyncTombstone, User, current_seq,
 )
-from inspect_api.services.demo import seed_demo
-from inspect_api.services.uscc import validate_uscc
+from inspect_api.cli.demo_data import seed_demo
+from inspect_api.services.registry.uscc import validate_uscc
 
 PASSWORD = "demo-pass-42"
 
@@ -155,6 +155,6 @@ def test_seeded_enterprise1_has_an_open_notice_and_enterprise2_an_overdue_one(db
     inspection = db.get(Inspection, "DemoInspection01")
     assert {f.result for f in inspection.findings} == {"pass", "fail"}
     # the enterprise user sees its own hazards only, through the scoped queries
-    from inspect_api.services.scope import select_scoped
+    from inspect_api.services.access.scope import select_scoped
     seen = db.scalars(select_scoped(Hazard, users["enterprise1"])).all()
     assert {h.id for h in seen} == {"DemoHazard000001", "DemoHazard000002"}

@@ -5,9 +5,9 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from inspect_api.models import AuditEvent, Enterprise, current_seq
-from inspect_api.services.actor import Actor
-from inspect_api.services.imports import import_enterprises_file
-from inspect_api.services.uscc import make_uscc
+from inspect_api.services.access.actor import Actor
+from inspect_api.services.registry.imports import import_enterprises_file
+from inspect_api.services.registry.uscc import make_uscc
 
 HEADER = ["统一社会信用代码", "企业名称", "所属区县", "地址", "行业", "企业规模", "重大危险源等级",
           "风险等级（红/橙/黄/蓝）", "重点监管危险化工工艺", "联系人", "联系电话"]

@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 
 from inspect_api.models import AuditEvent, Enterprise, SyncTombstone
-from inspect_api.services.uscc import check_char, make_uscc
+from inspect_api.services.registry.uscc import check_char, make_uscc
 
 from .. import factories
 

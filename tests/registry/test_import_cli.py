@@ -4,7 +4,7 @@ import json
 from sqlalchemy import func, select
 
 from inspect_api.models import ChecklistTemplate, Enterprise
-from inspect_api.services.uscc import make_uscc
+from inspect_api.services.registry.uscc import make_uscc
 
 
 def _enterprises_in(db, region):

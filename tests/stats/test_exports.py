@@ -8,8 +8,9 @@ from datetime import datetime, timedelta, timezone
 import openpyxl
 
 from inspect_api.models import Hazard, Rectification, Review
-from inspect_api.services import exports, stats
-from inspect_api.services.actor import Actor
+from inspect_api.services.reporting import exports
+from inspect_api.services.reporting import stats
+from inspect_api.services.access.actor import Actor
 
 from .dataset import LEDGER_NOW, PERIOD, cst
 

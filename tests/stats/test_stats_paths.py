@@ -19,9 +19,9 @@ from inspect_api.models import (
     ChecklistItem, ChecklistTemplate, Enterprise, Finding, Hazard, Inspection, Rectification, Region, RemediationPlan,
     Review, User,
 )
-from inspect_api.services import stats
-from inspect_api.services.actor import Actor
-from inspect_api.services.scope import scope_clause
+from inspect_api.services.reporting import stats
+from inspect_api.services.access.actor import Actor
+from inspect_api.services.access.scope import scope_clause
 
 from ..conftest import TEST_CONFIG, is_postgres
 from . import dataset

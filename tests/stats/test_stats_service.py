@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from inspect_api.errors import Forbidden
-from inspect_api.services import stats
-from inspect_api.services.actor import Actor
+from inspect_api.services.reporting import stats
+from inspect_api.services.access.actor import Actor
 
 from .dataset import PERIOD
 
@@ -225,7 +225,7 @@ def test_enforcement_by_month(db, data):
 
 def test_closure_percentiles_sqlite_formula_equals_percentile_cont(db, data):
     """On PostgreSQL both definitions run and must agree; on SQLite the window version is the one used."""
-    from inspect_api.services.stats import _closure, _Groups
+    from inspect_api.services.reporting.stats import _closure, _Groups
 
     from ..conftest import is_postgres
 
@@ -233,7 +233,7 @@ def test_closure_percentiles_sqlite_formula_equals_percentile_cont(db, data):
     f = _filter(db, data.world["supervisor"], group_by="grade")
     g = _Groups(db, f)
     from inspect_api.models import Hazard
-    from inspect_api.services.scope import scope_clause
+    from inspect_api.services.access.scope import scope_clause
 
     def where(stmt, col):
         return stmt.where(Hazard.deleted_at.is_(None), scope_clause(Hazard, actor.user), col >= f.start, col < f.end)

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from inspect_api.errors import NotFound
 from inspect_api.models import Enterprise, Hazard, Inspection, region_prefix
-from inspect_api.services.scope import get_scoped, scoped
+from inspect_api.services.access.scope import get_scoped, scoped
 
 
 @pytest.mark.parametrize("code,prefix", [("130000", "13"), ("131100", "1311"), ("131102", "131102"),

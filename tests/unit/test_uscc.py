@@ -1,6 +1,6 @@
 import pytest
 
-from inspect_api.services.uscc import check_char, make_uscc, validate_uscc
+from inspect_api.services.registry.uscc import check_char, make_uscc, validate_uscc
 
 VERIFIED = ["91350100M000100Y43", "91350200776049653A", "91440101MA5CJQ4N59",
             "9135021359498494XQ", "91350213678251743X"]

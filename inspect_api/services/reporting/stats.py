@@ -31,14 +31,14 @@ from sqlalchemy import DateTime, and_, cast, case, func, literal, literal_column
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from ..errors import Forbidden, NotFound, ValidationError
-from ..models import (
+from ...errors import Forbidden, NotFound, ValidationError
+from ...models import (
     EnforcementCase, Enterprise, Hazard, Inspection, Notice, PenaltyDecision, Region, Review, region_prefix,
 )
-from ..models.enforcement import PENALTY_KINDS
-from ..models.hazards import LISTING_LEVELS, closure_days
-from .actor import Actor
-from .scope import Viewer, scope_clause
+from ...models.enforcement import PENALTY_KINDS
+from ...models.hazards import LISTING_LEVELS, closure_days
+from ..access.actor import Actor
+from ..access.scope import Viewer, scope_clause
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 LOCAL_OFFSET_HOURS = 8  # Asia/Shanghai has had no DST since 1991

@@ -51,14 +51,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from ..errors import AppError, Forbidden, ValidationError
-from ..models import (
+from ...errors import AppError, Forbidden, ValidationError
+from ...models import (
     AuditEvent, ChecklistItem, ChecklistTemplate, Device, Enterprise, Finding, Hazard, Inspection,
     Notice, Photo, Rectification, Region, SyncTombstone, User, allocate_seq, current_seq, utcnow,
 )
-from ..models.hazards import hazard_items_of_findings
-from .actor import Actor
-from .scope import Viewer, region_in_scope, scope_clause
+from ...models.hazards import hazard_items_of_findings
+from ..access.actor import Actor
+from ..access.scope import Viewer, region_in_scope, scope_clause
 
 log = logging.getLogger(__name__)
 
@@ -1080,7 +1080,7 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
 def _number_notices(ctx: _Ctx) -> None:
     if not ctx.new_notice_ids:
         return
-    from .numbering import assign_number
+    from ..lifecycle.numbering import assign_number
 
     rows = {r["id"]: r for r in ctx.inserts.get("notices", [])}
     for notice_id in ctx.new_notice_ids:
@@ -1141,7 +1141,7 @@ def _write(ctx: _Ctx) -> None:
             if store.get(table):
                 getattr(ctx.result, kind)[table] = len(store[table])
     if audit_rows:
-        from .audit import _jsonable
+        from ..access.audit import _jsonable
 
         for r in audit_rows:
             if r["data"]:
@@ -1212,7 +1212,7 @@ def _after_write(ctx: _Ctx) -> None:
     """Lifecycle effects: notices order their hazards; photos meet their uploads."""
     s, actor = ctx.session, ctx.actor
     if ctx.new_notice_ids or ctx.hazards_with_notice:
-        from .hazards import transition
+        from ..lifecycle.hazards import transition
 
         conds = []
         if ctx.new_notice_ids:
@@ -1235,7 +1235,7 @@ def _after_write(ctx: _Ctx) -> None:
                 log.info("sync: hazard %s not ordered: %s", hazard.id, exc)
     if ctx.photo_ids:
         try:
-            from .photos import attach_synced_photo
+            from ..evidence.photos import attach_synced_photo
         except ImportError:  # photos service not installed: the upload side links them
             attach_synced_photo = None
         if attach_synced_photo is not None:
@@ -1245,7 +1245,7 @@ def _after_write(ctx: _Ctx) -> None:
                     attach_synced_photo(s, photo)
     if ctx.on_spot_ids:
         # closes once the two officers and a ready photo are there (else it waits for the photo)
-        from .hazards import close_on_spot_if_ready
+        from ..lifecycle.hazards import close_on_spot_if_ready
 
         on_spot = s.scalars(select(Hazard).where(Hazard.id.in_(ctx.on_spot_ids), Hazard.status == "found")
                             .order_by(Hazard.id).execution_options(populate_existing=True))

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import AppError, ValidationError
-from ..models import Enterprise, Region
-from .actor import Actor
-from .audit import record_event
+from ...errors import AppError, ValidationError
+from ...models import Enterprise, Region
+from ..access.actor import Actor
+from ..access.audit import record_event
 from .enterprises import (
     OutsideJurisdiction, apply_update, can_manage_region, check_fields, create_enterprise, diff_fields,
 )

@@ -26,14 +26,14 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import AppError, Conflict, NotFound, ValidationError
-from ..models import Finding, Hazard, Inspection, Photo, Rectification, Upload, User, new_id
-from ..models.photos import PHOTO_OWNER_TABLES
-from ..models.sync import allocate_seq
-from .actor import Actor
-from .audit import record_event
+from ...errors import AppError, Conflict, NotFound, ValidationError
+from ...models import Finding, Hazard, Inspection, Photo, Rectification, Upload, User, new_id
+from ...models.photos import PHOTO_OWNER_TABLES
+from ...models.sync import allocate_seq
+from ..access.actor import Actor
+from ..access.audit import record_event
 from .images import ImageInfo, ImageRejected, inspect_image
-from .scope import get_scoped, scope_clause
+from ..access.scope import get_scoped, scope_clause
 
 VARIANTS = ("original", "preview", "thumb")
 OWNER_MODELS = {"inspections": Inspection, "findings": Finding, "hazards": Hazard,
@@ -186,8 +186,8 @@ def _close_on_spot_hazard(session: Session, actor: Actor, photo: Photo) -> None:
     """A hazard a tablet marked rectified on the spot closes once its photo evidence is ready."""
     if photo.owner_table != "hazards":
         return
-    from ..models import Hazard
-    from .hazards import close_on_spot_if_ready
+    from ...models import Hazard
+    from ..lifecycle.hazards import close_on_spot_if_ready
 
     hazard = session.get(Hazard, photo.owner_id)
     if hazard is not None and hazard.rectified_on_spot and hazard.status == "found":

@@ -34,15 +34,15 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import AppError, Conflict, NotFound, ValidationError
-from ..models import Photo, Upload, User, utcnow
-from ..models.sync import allocate_seq
+from ...errors import AppError, Conflict, NotFound, ValidationError
+from ...models import Photo, Upload, User, utcnow
+from ...models.sync import allocate_seq
 from . import photos as photo_service
-from .actor import Actor
-from .audit import record_event
+from ..access.actor import Actor
+from ..access.audit import record_event
 from .images import ImageRejected
 from .photos import UploadLimits
-from .scope import scope_clause
+from ..access.scope import scope_clause
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum,concatenation"

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
-from ..errors import AppError, NotFound, Unauthorized, ValidationError
-from ..models import ApiToken, Device, User, utcnow
+from ...errors import AppError, NotFound, Unauthorized, ValidationError
+from ...models import ApiToken, Device, User, utcnow
 from . import passwords
-from .actor import Actor
-from .audit import record_event
+from ..access.actor import Actor
+from ..access.audit import record_event
 
 
 class InvalidCredentials(AppError):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import DocumentCounter, Region
+from ...models import DocumentCounter, Region
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

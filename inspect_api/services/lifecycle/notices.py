@@ -15,13 +15,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import Forbidden, NotFound, ValidationError
-from ..models import Enterprise, Hazard, Notice, User, allocate_seq, utcnow
-from .actor import Actor
-from .audit import record_event
+from ...errors import Forbidden, NotFound, ValidationError
+from ...models import Enterprise, Hazard, Notice, User, allocate_seq, utcnow
+from ..access.actor import Actor
+from ..access.audit import record_event
 from .hazards import InvalidTransition, overdue_clause, transition
 from .numbering import assign_number
-from .scope import get_scoped, region_in_scope, scope_clause
+from ..access.scope import get_scoped, region_in_scope, scope_clause
 
 
 def _field_error(field: str, message: str) -> ValidationError:
@@ -50,7 +50,7 @@ def notice_officers(session: Session, notice: Notice) -> tuple[User | None, User
     o1 = session.get(User, notice.officer1_id) if notice.officer1_id else None
     o2 = session.get(User, notice.officer2_id) if notice.officer2_id else None
     if (o1 is None or o2 is None) and notice.inspection_id:
-        from ..models import Inspection
+        from ...models import Inspection
 
         insp = session.get(Inspection, notice.inspection_id)
         if insp is not None:

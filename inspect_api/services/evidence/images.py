@@ -22,7 +22,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from ..errors import ValidationError
+from ...errors import ValidationError
 
 PREVIEW_SIZE = 1280
 THUMB_SIZE = 256

@@ -20,14 +20,14 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import Forbidden, ValidationError
-from ..models import Hazard, Rectification, Review, User, allocate_seq, utcnow
-from .actor import Actor
-from .audit import record_event
+from ...errors import Forbidden, ValidationError
+from ...models import Hazard, Rectification, Review, User, allocate_seq, utcnow
+from ..access.actor import Actor
+from ..access.audit import record_event
 from .hazards import InvalidTransition, count_ready_photos, transition
 from .notices import check_officers
 from .numbering import SHANGHAI, assign_number
-from .scope import get_scoped, scope_clause
+from ..access.scope import get_scoped, scope_clause
 
 REVIEW_RESULTS = ("accepted", "rejected")
 
@@ -86,7 +86,7 @@ def review_rectification(session: Session, actor: Actor, rect: Rectification, da
     session.flush()
     if user is not None and session.scalar(
             select(Rectification.id).where(Rectification.id == rect.id, scope_clause(Rectification, user))) is None:
-        from ..errors import NotFound
+        from ...errors import NotFound
 
         raise NotFound("rectification not found")
     session.refresh(rect, with_for_update=True)
@@ -168,7 +168,7 @@ def with_photo_counts(session: Session, rects: list[Rectification]) -> list[Rect
     """Set ``ready_photo_count`` on each rectification with one query (for list views)."""
     from sqlalchemy import func
 
-    from ..models import Photo
+    from ...models import Photo
 
     ids = [r.id for r in rects]
     counts = dict(session.execute(

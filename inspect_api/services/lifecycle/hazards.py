@@ -68,12 +68,12 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..errors import Conflict, NotFound, PreconditionFailed, ValidationError
-from ..models import Hazard, Inspection, Notice, Photo, User, allocate_seq, utcnow
-from ..models.hazards import HAZARD_GRADES
-from .actor import Actor
-from .audit import record_event
-from .scope import region_in_scope, scope_clause
+from ...errors import Conflict, NotFound, PreconditionFailed, ValidationError
+from ...models import Hazard, Inspection, Notice, Photo, User, allocate_seq, utcnow
+from ...models.hazards import HAZARD_GRADES
+from ..access.actor import Actor
+from ..access.audit import record_event
+from ..access.scope import region_in_scope, scope_clause
 
 OPEN_STATUSES = ("found", "ordered", "acknowledged", "reported", "rejected", "verified")
 ALL_STATUSES = OPEN_STATUSES + ("closed",)
@@ -406,7 +406,7 @@ def hazards_stmt(user: User, *, status: str | None = None, enterprise_id: str | 
     if grade:
         stmt = stmt.where(Hazard.grade == grade)
     if region_code:
-        from ..models import region_prefix
+        from ...models import region_prefix
 
         stmt = stmt.where(Hazard.region_code.like(region_prefix(region_code) + "%"))
     if overdue is not None:
@@ -432,7 +432,7 @@ def hazards_for_enterprise(session: Session, user: User, enterprise_id: str | No
 
 
 def get_hazard(session: Session, user: User, hazard_id: str, for_update: bool = False) -> Hazard:
-    from .scope import get_scoped
+    from ..access.scope import get_scoped
 
     return get_scoped(session, Hazard, hazard_id, user, for_update=for_update)
 
@@ -441,8 +441,8 @@ def get_hazard(session: Session, user: User, hazard_id: str, for_update: bool = 
 
 def create_hazard(session: Session, actor: Actor, data: dict) -> Hazard:
     """Record a hazard through the API (tablets push theirs by sync). Status found."""
-    from ..models import Enterprise
-    from .scope import get_scoped
+    from ...models import Enterprise
+    from ..access.scope import get_scoped
 
     user = actor.user
     inspection = None
@@ -537,7 +537,7 @@ def close_hazard(session, actor, hazard, reason=None, **kw) -> Hazard:
 
 def submit_plan(session: Session, actor: Actor, hazard: Hazard, data: dict):
     """Create or replace a major hazard's remediation plan (治理方案, 五落实)."""
-    from ..models import RemediationPlan
+    from ...models import RemediationPlan
 
     user = actor.user
     allocate_seq(session, 0)  # lock order: cursor, then the hazard row (concurrent plan writers queue)
@@ -575,7 +575,7 @@ def submit_plan(session: Session, actor: Actor, hazard: Hazard, data: dict):
 
 def hazard_history(session: Session, hazard: Hazard) -> list:
     """Every audit event of a hazard and of its rectifications (reports, reviews), oldest first."""
-    from ..models import AuditEvent, Rectification
+    from ...models import AuditEvent, Rectification
 
     rect_ids = select(Rectification.id).where(Rectification.hazard_id == hazard.id)
     return list(session.scalars(select(AuditEvent).where(

@@ -15,11 +15,11 @@ import re
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..errors import Conflict, Forbidden, ValidationError
-from ..models import Enterprise, Region, allocate_seq, new_id, region_prefix
-from .actor import Actor
-from .audit import record_event
-from .scope import get_scoped, region_in_scope, select_scoped
+from ...errors import Conflict, Forbidden, ValidationError
+from ...models import Enterprise, Region, allocate_seq, new_id, region_prefix
+from ..access.actor import Actor
+from ..access.audit import record_event
+from ..access.scope import get_scoped, region_in_scope, select_scoped
 from .uscc import normalize_uscc, validate_uscc
 
 # 重点监管危险化工工艺 (18 processes: 安监总管三〔2009〕116号 + 〔2013〕3号)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, false, select, true
 from sqlalchemy.orm import Session
 
-from ..errors import NotFound
-from ..models import (
+from ...errors import NotFound
+from ...models import (
     AuditEvent, ChecklistItem, ChecklistTemplate, Device, EnforcementCase, Enterprise, Finding,
     Hazard, Inspection, InspectionTask, Notice, PenaltyDecision, Photo, Rectification, Region,
     RemediationPlan, Review, Upload, User, region_prefix,

@@ -17,12 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import ChecklistTemplate, Enterprise, Finding, Inspection, Region, User, allocate_seq, utcnow
-from . import users as user_service
-from .actor import Actor
-from .audit import record_event
-from .checklists import import_checklist
-from .enterprises import apply_update, check_fields, create_enterprise
-from .uscc import make_uscc
+from ..services.accounts import users as user_service
+from ..services.access.actor import Actor
+from ..services.access.audit import record_event
+from ..services.registry.checklists import import_checklist
+from ..services.registry.enterprises import apply_update, check_fields, create_enterprise
+from ..services.registry.uscc import make_uscc
 
 CHECKLIST_FILES = ("checklist_major_hazards_2017.json", "checklist_general_2019.json")
 
@@ -184,8 +184,8 @@ def seed_users(session: Session, actor: Actor, password: str, enterprises: dict[
 def seed_activity(session: Session, enterprises: dict[str, Enterprise], bureau_code: str,
                   tally: Tally) -> None:
     """Inspections with findings, hazards and notices, through the lifecycle services (as the inspectors)."""
-    from .hazards import create_hazard
-    from .notices import issue_notice
+    from ..services.lifecycle.hazards import create_hazard
+    from ..services.lifecycle.notices import issue_notice
 
     users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(
         [s["lead"] for s in DEMO_INSPECTIONS] + [s["co"] for s in DEMO_INSPECTIONS])))}

@@ -4,11 +4,11 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..errors import Conflict, NotFound, ValidationError
-from ..models import ROLES, Enterprise, Region, User
+from ...errors import Conflict, NotFound, ValidationError
+from ...models import ROLES, Enterprise, Region, User
 from . import passwords
-from .actor import Actor
-from .audit import record_event
+from ..access.actor import Actor
+from ..access.audit import record_event
 
 EDITABLE = ("display_name", "role", "region_code", "enterprise_id", "certificate_no", "phone", "is_active")
 
@@ -95,7 +95,7 @@ def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
     if changes:
         record_event(session, actor, "user.updated", user, data=changes)
     if "is_active" in changes and not user.is_active:
-        from ..models import ApiToken, utcnow
+        from ...models import ApiToken, utcnow
         from sqlalchemy import update
 
         session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))

@@ -16,15 +16,15 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import Conflict, Forbidden, ValidationError
-from ..models import (
+from ...errors import Conflict, Forbidden, ValidationError
+from ...models import (
     EnforcementCase, Enterprise, Hazard, Inspection, PenaltyDecision, allocate_seq, utcnow,
 )
-from ..models.enforcement import PENALTY_KINDS
-from .actor import Actor
-from .audit import record_event
+from ...models.enforcement import PENALTY_KINDS
+from ..access.actor import Actor
+from ..access.audit import record_event
 from .numbering import SHANGHAI, assign_number
-from .scope import get_scoped, scope_clause
+from ..access.scope import get_scoped, scope_clause
 
 CASE_ROLES = ("inspector", "supervisor")
 
@@ -97,7 +97,7 @@ def _lock_case(session: Session, actor: Actor, case: EnforcementCase) -> Enforce
     session.flush()
     if actor.user is not None and session.scalar(select(EnforcementCase.id).where(
             EnforcementCase.id == case.id, scope_clause(EnforcementCase, actor.user))) is None:
-        from ..errors import NotFound
+        from ...errors import NotFound
 
         raise NotFound("case not found")
     session.refresh(case, with_for_update=True)
@@ -158,7 +158,7 @@ def record_payment(session: Session, actor: Actor, decision: PenaltyDecision, da
     session.flush()
     if actor.user is not None and session.scalar(select(PenaltyDecision.id).where(
             PenaltyDecision.id == decision.id, scope_clause(PenaltyDecision, actor.user))) is None:
-        from ..errors import NotFound
+        from ...errors import NotFound
 
         raise NotFound("penalty not found")
     session.refresh(decision, with_for_update=True)

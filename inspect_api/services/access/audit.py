@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import AuditEvent
+from ...models import AuditEvent
 from .actor import Actor
 
 

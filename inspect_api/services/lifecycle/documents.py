@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from ..models import Enterprise, Hazard, Notice, Rectification, Review, User
+from ...models import Enterprise, Hazard, Notice, Rectification, Review, User
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FONT = "STSong-Light"
@@ -46,7 +46,7 @@ def issuing_bureau(session: Session, bureau_code: str | None, config: DocumentCo
     The configured city bureau uses BUREAU_NAME / ADMIN_REVIEW_BODY; a county bureau is
     "<city><county>应急管理局", reviewed by the county government or the city bureau.
     """
-    from ..models import Region
+    from ...models import Region
 
     if not bureau_code or bureau_code == config.bureau_code:
         return config.bureau_name, config.admin_review_body

@@ -37,9 +37,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from ..models import ChecklistItem, Enterprise, Hazard, Region, User
-from .actor import Actor
-from .scope import scope_clause
+from ...models import ChecklistItem, Enterprise, Hazard, Region, User
+from ..access.actor import Actor
+from ..access.scope import scope_clause
 from .stats import (
     GRADE_LABELS, LOCAL_OFFSET_HOURS, LOCAL_TZ, StatsFilter, StatsTable, _industry_filter, _region_filter,
     dialect_name, region_label, require_stats_reader, tune_for_analytics,

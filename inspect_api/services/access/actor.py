@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models import User
+from ...models import User
 
 
 @dataclass(frozen=True)

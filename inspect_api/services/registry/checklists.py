@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..errors import Conflict, ValidationError
-from ..models import ChecklistItem, ChecklistTemplate, allocate_seq, new_id, utcnow
-from .actor import Actor
-from .audit import record_event
+from ...errors import Conflict, ValidationError
+from ...models import ChecklistItem, ChecklistTemplate, allocate_seq, new_id, utcnow
+from ..access.actor import Actor
+from ..access.audit import record_event
 from .imports import ImportFileError, _cell_text, read_table
-from .scope import get_scoped, select_scoped
+from ..access.scope import get_scoped, select_scoped
 
 ITEM_FIELDS = ("code", "category", "content", "basis", "major_criterion_code", "position")
 TEMPLATE_FIELDS = ("title", "description", "source")
@@ -98,7 +98,7 @@ def items_stmt(user, template: ChecklistTemplate, category: str | None = None):
 def get_item(session: Session, template: ChecklistTemplate, item_id: str) -> ChecklistItem:
     item = session.get(ChecklistItem, item_id)
     if item is None or item.template_id != template.id:
-        from ..errors import NotFound
+        from ...errors import NotFound
 
         raise NotFound("checklist item not found")
     return item

@@ -1,0 +1,1 @@
+"""Evidence: photos (records, keys, derivatives), safe image inspection (images) and tus resumable uploads (uploads)."""

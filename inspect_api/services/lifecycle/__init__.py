@@ -1,0 +1,1 @@
+"""Lifecycle: the hazard from its finding to its closure (hazards: the transition table), rectification notices and their numbering, rectifications and reviews, enforcement cases and penalties, and the documents (PDFs) they print."""

@@ -1,0 +1,1 @@
+"""Reporting: the supervisor's statistics (stats) and the exports and ledger (exports)."""
