@@ -117,11 +117,3 @@ def holder_for_user(session: Session, user: User, source_id: str, role: str) -> 
     if holder is None or holder.user_id != user.id:
         raise Forbidden("您不是该重大危险源此项包保责任的责任人 (you do not hold this duty)", code="not_duty_holder")
     return holder
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """138****1234: phones are shown masked in lists."""
-    if not phone:
-        return phone
-    digits = phone.strip()
-    return digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else "****"
