@@ -23,7 +23,7 @@ from ..services.selfcheck.common import local_today
 from .common import paginate
 from .security import auth_required, current_actor
 
-blp = Blueprint("selfcheck", __name__, url_prefix="/api/v1/selfcheck",
+blp = Blueprint("selfcheck_api", __name__, url_prefix="/api/v1/selfcheck",
                 description="Self-inspection (企业自查, 双重预防): sources, duty holders, checks, commitments, 地方复核")
 
 ERR = {"schema": ApiErrorSchema}

@@ -2,7 +2,8 @@
 
 - found by the enterprise itself vs by inspectors (hazards found in the period, by ``origin``); an
   enterprise whose inspectors keep finding what its own checks miss stands out (``self_share`` low);
-- self-check completion: checks done / checks whose period ended in the period (done + missed);
+- self-check completion: checks done / checks settled (done, or missed because their period ended
+  without one), over the due periods that overlap the period;
 - commitment punctuality: commitments submitted by the bureau's hour / days an enterprise with a
   major hazard source had to commit (days in the period up to today);
 - re-check disagreement: re-checks found "not fixed" / re-checks done.
@@ -42,8 +43,8 @@ def selfcheck_statistics(session: Session, user: User, period_from: date, period
         per[ent_id]["self_found" if origin == "self" else "inspector_found"] += n
     for ent_id, status, n in session.execute(
             select(SelfCheckDue.enterprise_id, SelfCheckDue.status, func.count()).where(
-                scope_clause(SelfCheckDue, user), SelfCheckDue.period_end >= period_from,
-                SelfCheckDue.period_end <= period_to, SelfCheckDue.status.in_(("done", "missed")))
+                scope_clause(SelfCheckDue, user), SelfCheckDue.period_start <= period_to,
+                SelfCheckDue.period_end >= period_from, SelfCheckDue.status.in_(("done", "missed")))
             .group_by(SelfCheckDue.enterprise_id, SelfCheckDue.status)):
         per[ent_id]["checks_done" if status == "done" else "checks_missed"] += n
     for c in session.scalars(select(SafetyCommitment).where(
