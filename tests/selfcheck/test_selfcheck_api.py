@@ -223,3 +223,93 @@ def test_statistics_put_self_found_against_inspector_found_and_count_completion(
     assert stats["regions"][0]["region_code"] == "131102"
     assert client.get(f"{API}/stats?from=2026-11-01&to=2026-12-01", headers=auth.headers("enterprise1")
                       ).status_code == 403
+
+
+def test_a_self_found_hazards_photo_travels_by_tus_as_an_inspectors_does(db, client, auth, world, plant):
+    import hashlib
+
+    from tests.photos import imagegen
+    from tests.photos.conftest import TusClient
+
+    h = auth.headers("ent1_operational")
+    hazard = client.post(f"{API}/hazards", headers=h, json={"description": "泵房地沟积油"}).get_json()
+    resp = client.post("/api/v1/photos", headers=h, json={"id": "SelfPhoto0000001", "owner_table": "hazards",
+                                                         "owner_id": hazard["id"]})
+    assert resp.status_code == 201, resp.get_json()
+    data = imagegen.jpeg_bytes(900, 600, seed=7)
+    location, last = TusClient(client, h).upload(data, "SelfPhoto0000001", chunk=100_000)
+    assert last.status_code == 204
+    meta = client.get("/api/v1/photos/SelfPhoto0000001", headers=auth.headers("inspector1")).get_json()
+    assert meta["status"] == "ready" and meta["sha256"] == hashlib.sha256(data).hexdigest()
+    # another enterprise can neither see the hazard nor attach to it
+    resp = client.post("/api/v1/photos", headers=auth.headers("enterprise2"),
+                       json={"owner_table": "hazards", "owner_id": hazard["id"]})
+    assert resp.status_code in (404, 422)
+
+
+def test_sources_and_holders_import_from_a_spreadsheet_row_by_row(db, world, plant):
+    from inspect_api.models import MajorHazardSource
+    from inspect_api.services.selfcheck.imports import import_sources
+
+    csv = ("统一社会信用代码,重大危险源名称,重大危险源等级,主要危险物质,主要负责人,主要负责人电话,操作负责人\n"
+           f"{world.ent2.uscc},液氯库,二级,液氯,刘总,13700001111,周班长\n"
+           f"{world.ent2.uscc},液氨罐区,五级,液氨,,,\n"
+           f"{world.ent1.uscc},一号罐区,三级,甲醇,,,\n"
+           "91131100MA0000000X,不存在,一级,,,,\n").encode("utf-8-sig")
+    report = import_sources(db, Actor(user=world["supervisor_taocheng"]), csv, "sources.csv")
+    assert (report.created, report.unchanged, report.failed) == (1, 1, 2)
+    assert [e["row"] for e in report.errors] == [3, 5]
+    src = db.scalars(select(MajorHazardSource).where(MajorHazardSource.enterprise_id == world.ent2.id)).one()
+    assert (src.name, src.grade) == ("液氯库", 2)
+    assert sorted((h.role, h.name) for h in src.duty_holders) == [("operational", "周班长"), ("principal", "刘总")]
+    # an importer of another county cannot reach these enterprises: reported as unknown
+    again = import_sources(db, Actor(user=world["inspector3"]), csv, "sources.csv")
+    assert again.created == 0 and again.failed == 4
+
+
+def test_the_cli_reverifies_a_sample_and_runs_the_daily_dues(app, db, world, plant):
+    _self_closed(db, world, 3)
+    today = local_today()
+    sample = recheck.draw_sample(db, Actor(user=world["supervisor_taocheng"]), {
+        "period_from": today - timedelta(days=7), "period_to": today, "size": 2})
+    db.commit()
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["selfcheck", "verify-sample", sample.id])
+    assert out.exit_code == 0 and "the same sample" in out.output
+    assert all(hid in out.output for hid in sample.drawn)
+    out = runner.invoke(args=["selfcheck", "dues"])
+    assert out.exit_code == 0 and "due checks made: 3" in out.output
+
+
+def test_the_bureau_exports_the_figures_as_csv_with_a_bom_and_enterprises_cannot(app, client, db, world, plant):
+    from tests.browser.portal_helpers import portal_login
+
+    checks.report_hazard(db, Actor(user=world["enterprise1"]), {"description": "=HYPERLINK(\"x\")"})
+    db.commit()
+    portal_login(client, "supervisor_taocheng")
+    resp = client.get("/selfcheck/bureau/stats.csv?from=2026-01-01&to=2026-12-31")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    text = resp.get_data(as_text=True)
+    assert text.startswith("\ufeff企业,区划代码,自查发现隐患")
+    line = next(l for l in text.splitlines() if l.startswith(world.ent1.name))
+    assert line.split(",")[2:5] == ["1", "0", "100.0%"]
+    other = app.test_client()
+    portal_login(other, "enterprise1")
+    assert other.get("/selfcheck/bureau/stats.csv").status_code == 403
+
+
+def test_the_demo_gives_the_duty_holder_a_due_check_and_the_inspectors_a_recheck(db):
+    from inspect_api.cli.demo_data import seed_demo
+    from inspect_api.models import RecheckTask, User
+
+    seed_demo(db, password="demo-pass-1")
+    db.commit()
+    ent1 = db.scalars(select(User).where(User.username == "enterprise1")).one()
+    mine = db.scalars(duties.dues_stmt(ent1, status="due", mine=True)).all()
+    assert [d.role for d in mine] == ["operational"]
+    assert db.scalars(duties.dues_stmt(ent1, status="missed")).all()
+    tasks = db.scalars(select(RecheckTask).where(RecheckTask.status == "pending")).all()
+    assert len(tasks) == 2 and {t.region_code for t in tasks} == {"131102"}
+    # seeding again changes nothing
+    seed_demo(db, password="demo-pass-1")
+    assert db.scalars(select(RecheckTask)).all() == tasks

@@ -28,9 +28,13 @@ def _grade(value) -> int:
 
 
 def create_source(session: Session, actor: Actor, data: dict) -> MajorHazardSource:
-    """The enterprise registers a major hazard source; the enterprise's grade follows its highest source."""
-    enterprise_id = require_enterprise_user(actor.user)
-    enterprise = session.get(Enterprise, enterprise_id)
+    """The enterprise registers a major hazard source."""
+    return add_source(session, actor, session.get(Enterprise, require_enterprise_user(actor.user)), data)
+
+
+def add_source(session: Session, actor: Actor, enterprise: Enterprise, data: dict) -> MajorHazardSource:
+    """A source of ``enterprise`` (the caller decided who may: the enterprise itself, or an import)."""
+    enterprise_id = enterprise.id
     name = text(data, "name", required=True)
     if session.scalar(select(MajorHazardSource.id).where(
             MajorHazardSource.enterprise_id == enterprise_id, MajorHazardSource.name == name,
@@ -63,7 +67,12 @@ def update_source(session: Session, actor: Actor, source: MajorHazardSource, dat
 
 def appoint_holder(session: Session, actor: Actor, source: MajorHazardSource, data: dict) -> DutyHolder:
     """Appoint the holder of one duty role; the previous holder of that role ends the day before."""
-    enterprise_id = require_enterprise_user(actor.user)
+    require_enterprise_user(actor.user)
+    return add_holder(session, actor, source, data)
+
+
+def add_holder(session: Session, actor: Actor, source: MajorHazardSource, data: dict) -> DutyHolder:
+    enterprise_id = source.enterprise_id
     role = data.get("role")
     if role not in DUTY_ROLES:
         raise field_error("role", "包保责任类别须为主要负责人、技术负责人或操作负责人 (role)")
