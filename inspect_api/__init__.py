@@ -40,6 +40,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"],
                         app.config["ARGON2_PARALLELISM"])
+    from .services.accounts import password_policy
+
+    password_policy.configure(password_policy.PasswordPolicy.from_config(app.config))
 
     from .storage import build_storage
 

@@ -33,6 +33,17 @@ class DefaultConfig:
     # Number of trusted reverse proxies in front of the app (X-Forwarded-For)
     PROXY_COUNT = 0
 
+    # Password policy (等保三级 8.1.4.1; services/accounts/password_policy.py)
+    PASSWORD_MIN_LENGTH = 8
+    PASSWORD_MIN_CLASSES = 3  # of lower-case, upper-case, digits, other characters
+    PASSWORD_HISTORY = 5  # not one of the last N passwords
+    PASSWORD_MAX_AGE_DAYS = 90  # staff passwords; 0 = never expire
+    ACCOUNT_UNUSED_DAYS = 90  # flask disable-unused-accounts disables accounts unused this long
+    # Portal sessions end after this idle time and this absolute lifetime (tablet tokens: TOKEN_TTL_SECONDS)
+    SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 12
+    AUDIT_RETENTION_DAYS = 180  # audit records kept at least this long (never less than 180)
+
     # Password hashing (argon2id); tests lower the cost
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536

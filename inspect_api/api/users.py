@@ -18,7 +18,7 @@ blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="User
 
 @blp.route("")
 class Users(MethodView):
-    @auth_required("admin")
+    @auth_required("admin", "security_admin")
     @blp.arguments(UserQuerySchema, location="query")
     @blp.response(200, UserSchema(many=True))
     @blp.paginate()
@@ -26,12 +26,15 @@ class Users(MethodView):
         """List users."""
         return paginate(user_service.list_users_stmt(args.get("q"), args.get("role")), pagination_parameters)
 
-    @auth_required("admin")
+    @auth_required("security_admin")
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
-    @blp.alt_response(409, schema=ApiErrorSchema)
+    @blp.alt_response(403, schema=ApiErrorSchema, description="grant_forbidden: only the security administrator")
+    @blp.alt_response(409, schema=ApiErrorSchema, description="username_taken / separation_of_duties")
+    @blp.alt_response(422, schema=ApiErrorSchema, description="weak_password: names the rule that failed")
     def post(self, data):
-        """Create a user (imported users must change their password at first sign-in)."""
+        """Create a user with a role (a role grant: the security administrator's). The initial password
+        must be changed at the first sign-in."""
         return user_service.create_user(db.session, current_actor(), data)
 
 
@@ -57,24 +60,28 @@ class MyPassword(MethodView):
 
 @blp.route("/<user_id>")
 class UserById(MethodView):
-    @auth_required("admin")
+    @auth_required("admin", "security_admin")
     @blp.response(200, UserSchema)
     def get(self, user_id):
         """One user."""
         return user_service.get_user(db.session, user_id)
 
-    @auth_required("admin")
+    @auth_required("admin", "security_admin")
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
+    @blp.alt_response(403, schema=ApiErrorSchema, description="grant_forbidden: a role change by another than "
+                                                              "the security administrator")
+    @blp.alt_response(409, schema=ApiErrorSchema, description="separation_of_duties")
     def patch(self, data, user_id):
-        """Change role, jurisdiction, certificate number; disable (revokes the user's tokens)."""
+        """Change jurisdiction, certificate number; disable (revokes the user's tokens at once); change the
+        role (the security administrator only: no account holds two administrator roles)."""
         user = user_service.get_user(db.session, user_id)
         return user_service.update_user(db.session, current_actor(), user, data)
 
 
 @blp.route("/<user_id>/password")
 class UserPassword(MethodView):
-    @auth_required("admin")
+    @auth_required("admin", "security_admin")
     @blp.arguments(PasswordResetSchema)
     @blp.response(204)
     def post(self, data, user_id):

@@ -6,9 +6,11 @@ from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import TimestampMixin, UTCDateTime, new_id, utcnow
+from .base import BigIntPK, TimestampMixin, UTCDateTime, new_id, utcnow
 
-ROLES = ("admin", "supervisor", "inspector", "enterprise")
+ROLES = ("admin", "supervisor", "inspector", "enterprise", "security_admin", "audit_admin")
+# 三权分立 (等保三级): system administrator, security administrator, audit administrator — no account holds two
+ADMIN_ROLES = ("admin", "security_admin", "audit_admin")
 
 
 class User(TimestampMixin, db.Model):
@@ -28,6 +30,8 @@ class User(TimestampMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(String(40))
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # when the password was last set (the expiry rule of services/accounts/password_policy.py)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     region = relationship("Region")
@@ -77,3 +81,14 @@ class ApiToken(db.Model):
 
     user: Mapped[User] = relationship(back_populates="tokens")
     device: Mapped[Device | None] = relationship(back_populates="tokens")
+
+
+class PasswordHistory(db.Model):
+    """Hashes of a user's previous passwords (the "not one of the last N" rule); trimmed to N."""
+
+    __tablename__ = "password_history"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

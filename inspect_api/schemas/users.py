@@ -21,7 +21,8 @@ class UserSchema(Schema):
 
 class UserCreateSchema(StrictSchema):
     username = fields.String(required=True, validate=validate.Length(min=2, max=80))
-    password = fields.String(required=True, validate=validate.Length(min=8, max=200), load_only=True)
+    password = fields.String(required=True, validate=validate.Length(max=200), load_only=True,
+                             metadata={"description": "checked by the password policy (docs/security.md)"})
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     display_name = fields.String(allow_none=True, validate=validate.Length(max=100))
     region_code = fields.String(allow_none=True, validate=validate.Length(max=12))
@@ -42,12 +43,14 @@ class UserUpdateSchema(StrictSchema):
 
 
 class PasswordResetSchema(StrictSchema):
-    password = fields.String(required=True, validate=validate.Length(min=8, max=200), load_only=True)
+    password = fields.String(required=True, validate=validate.Length(max=200), load_only=True,
+                             metadata={"description": "checked by the password policy (docs/security.md)"})
 
 
 class PasswordChangeSchema(StrictSchema):
     current_password = fields.String(required=True, load_only=True)
-    new_password = fields.String(required=True, validate=validate.Length(min=8, max=200), load_only=True)
+    new_password = fields.String(required=True, validate=validate.Length(max=200), load_only=True,
+                                 metadata={"description": "checked by the password policy (docs/security.md)"})
 
 
 class UserQuerySchema(StrictSchema):

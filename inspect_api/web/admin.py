@@ -35,7 +35,7 @@ def index():
 
 
 @bp.route("/users")
-@login_required("admin")
+@login_required("admin", "security_admin")
 def users():
     actor = current_portal_actor()
     q = (request.args.get("q") or "").strip()
@@ -53,7 +53,7 @@ def _user_form_data() -> dict:
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@login_required("admin")
+@login_required("admin", "security_admin")
 def user_new():
     actor = current_portal_actor()
     if request.method == "GET":
@@ -82,7 +82,7 @@ def user_new():
 
 
 @bp.route("/users/<user_id>", methods=["GET", "POST"])
-@login_required("admin")
+@login_required("admin", "security_admin")
 def user_edit(user_id):
     actor = current_portal_actor()
     user = get_scoped(db.session, User, user_id, actor.user)
@@ -98,9 +98,6 @@ def user_edit(user_id):
     if data.get("role") not in ROLES:
         return render_template("admin/user_form.html", user=user, data={**current, **data},
                                errors={"role": _("请选择角色")}, **_choices()), 422
-    if user.id == actor.id and data.get("role") != "admin":
-        return render_template("admin/user_form.html", user=user, data={**current, **data},
-                               errors={"role": _("不能取消自己的管理员角色")}, **_choices()), 422
     try:
         users_service.update_user(db.session, actor, user, data)
     except AppError as exc:
@@ -113,7 +110,7 @@ def user_edit(user_id):
 
 
 @bp.route("/users/<user_id>/active", methods=["POST"])
-@login_required("admin")
+@login_required("admin", "security_admin")
 def user_active(user_id):
     actor = current_portal_actor()
     user = get_scoped(db.session, User, user_id, actor.user)
@@ -127,7 +124,7 @@ def user_active(user_id):
 
 
 @bp.route("/users/<user_id>/reset-password", methods=["POST"])
-@login_required("admin")
+@login_required("admin", "security_admin")
 def user_reset_password(user_id):
     actor = current_portal_actor()
     user = get_scoped(db.session, User, user_id, actor.user)

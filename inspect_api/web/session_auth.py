@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 from flask_babel import gettext
 
 from ..errors import Forbidden
@@ -26,11 +27,27 @@ def password_stamp(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:16]
 
 
+SESSION_STARTED_KEY = "t0"
+SESSION_SEEN_KEY = "ts"
+
+
 def sign_in(user: User) -> None:
     session.clear()
     session[SESSION_USER_KEY] = user.id
     session[SESSION_STAMP_KEY] = password_stamp(user)
+    now = int(time.time())
+    session[SESSION_STARTED_KEY] = session[SESSION_SEEN_KEY] = now
     session.permanent = False
+
+
+def _session_expired(now: int) -> bool:
+    """Idle longer than SESSION_IDLE_MINUTES, or older than SESSION_MAX_HOURS (等保三级 8.1.4.1)."""
+    started, seen = session.get(SESSION_STARTED_KEY), session.get(SESSION_SEEN_KEY)
+    if not isinstance(started, int) or not isinstance(seen, int):
+        return True
+    config = current_app.config
+    return (now - seen > int(config.get("SESSION_IDLE_MINUTES", 30)) * 60
+            or now - started > int(config.get("SESSION_MAX_HOURS", 12)) * 3600)
 
 
 def sign_out() -> None:
@@ -43,10 +60,13 @@ def load_portal_user() -> User | None:
     user = None
     uid = session.get(SESSION_USER_KEY)
     if uid:
-        candidate = db.session.get(User, uid)
+        now = int(time.time())
+        candidate = None if _session_expired(now) else db.session.get(User, uid)
         if candidate is not None and candidate.is_active \
                 and session.get(SESSION_STAMP_KEY) == password_stamp(candidate):
             user = candidate
+            if now - session[SESSION_SEEN_KEY] >= 60:  # the idle clock, to the minute (no cookie per request)
+                session[SESSION_SEEN_KEY] = now
         else:
             session.clear()
     g.portal_user = user

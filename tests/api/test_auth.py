@@ -121,8 +121,12 @@ def test_disabled_user_loses_access(client, auth, world):
                        ).status_code == 401
 
 
-def test_inspector_needs_a_certificate_number(client, auth, world):
-    admin = auth.headers("admin")
+def test_inspector_needs_a_certificate_number(client, auth, world, db):
+    from tests import factories
+
+    factories.user(db, "sec_admin", "security_admin")
+    db.commit()
+    admin = auth.headers("sec_admin")
     resp = client.post("/api/v1/users", headers=admin, json={
         "username": "newinsp", "password": "Secret-123", "role": "inspector", "region_code": "131102"})
     assert resp.status_code == 422

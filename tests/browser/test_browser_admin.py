@@ -10,7 +10,7 @@ import pytest
 from tests import factories
 from tests.conftest import start_live_server
 
-from .conftest import DESKTOP, PHONE, ConsoleWatch, new_page, sign_in
+from .conftest import DESKTOP, PHONE, ConsoleWatch, new_page, sign_in, sign_out
 
 PASSWORD = factories.PASSWORD
 
@@ -25,6 +25,7 @@ def live():
         seed_notice(session, world, get_storage(), descriptions=["重大隐患：液化烃储罐未设紧急切断"],
                     grade="major")
         seed_notice(session, world, get_storage(), descriptions=["静电接地线断开"], deadline_days=1)
+        factories.user(session, "sec_admin", "security_admin", display_name="安全管理员")
 
     server, stop = start_live_server(seed=seed)
     yield server
@@ -80,6 +81,10 @@ def test_admin_pages_render_for_screenshots_and_users_can_be_created(browser, li
     sign_in(page, "admin", PASSWORD)
     assert "/admin/users" in page.url
     screens.shot(page, "admin-users")
+    sign_out(page)
+    # creating an account grants it a role: the security administrator's work (三权分立)
+    sign_in(page, "sec_admin", PASSWORD)
+    assert "/admin/users" in page.url
     page.click("a:has-text('新建用户')")
     page.fill("input[name=username]", "ent1_safety")
     page.fill("input[name=password]", "Start-pass-1")
@@ -90,6 +95,8 @@ def test_admin_pages_render_for_screenshots_and_users_can_be_created(browser, li
     page.wait_for_load_state("networkidle")
     assert "已创建用户 ent1_safety" in page.content()
     screens.shot(page, "admin-user-edit")
+    sign_out(page)
+    sign_in(page, "admin", PASSWORD)
 
     csv_path = tmp_path / "企业名录.csv"
     csv_path.write_text("统一社会信用代码,企业名称,所属区县,风险等级,重大危险源等级\n"

@@ -5,6 +5,8 @@ import io
 import json
 import re
 
+import pytest
+
 from inspect_api.models import ChecklistTemplate, Enterprise, User
 
 from tests import factories
@@ -12,8 +14,15 @@ from tests import factories
 from .portal_helpers import csrf_from, portal_login, post_form
 
 
-def test_admin_creates_an_inspector_who_must_change_password(client, world, db):
-    portal_login(client, "admin")
+@pytest.fixture()
+def security_admin(db, world):
+    user = factories.user(db, "sec_admin", "security_admin", display_name="安全管理员")
+    db.commit()
+    return user
+
+
+def test_the_security_admin_creates_an_inspector_who_must_change_password(client, world, db, security_admin):
+    portal_login(client, "sec_admin")
     resp = post_form(client, "/admin/users/new", {
         "username": "inspector9", "password": "Start-pass-1", "display_name": "王五", "role": "inspector",
         "region_code": "131102", "certificate_no": "T131109999"})
@@ -24,8 +33,8 @@ def test_admin_creates_an_inspector_who_must_change_password(client, world, db):
     assert "王五" in html and "待改密" in html
 
 
-def test_admin_user_form_shows_service_errors_in_chinese(client, world, db):
-    portal_login(client, "admin")
+def test_admin_user_form_shows_service_errors_in_chinese(client, world, db, security_admin):
+    portal_login(client, "sec_admin")
     resp = post_form(client, "/admin/users/new", {
         "username": "inspector10", "password": "Start-pass-1", "role": "inspector", "region_code": "131102"})
     assert resp.status_code == 422
@@ -33,8 +42,8 @@ def test_admin_user_form_shows_service_errors_in_chinese(client, world, db):
     assert db.query(User).filter_by(username="inspector10").count() == 0
 
 
-def test_admin_changes_role_and_jurisdiction(client, world, db):
-    portal_login(client, "admin")
+def test_the_security_admin_changes_role_and_jurisdiction(client, world, db, security_admin):
+    portal_login(client, "sec_admin")
     target = world["inspector2"]
     resp = post_form(client, f"/admin/users/{target.id}", {
         "display_name": "李四", "role": "supervisor", "region_code": "131182",
@@ -133,3 +142,12 @@ def test_checklist_import_and_publish(client, world, db):
 def test_non_admin_gets_403_on_admin_pages(client, world):
     portal_login(client, "supervisor")
     assert client.get("/admin/users").status_code == 403
+
+
+def test_the_system_admin_can_no_longer_grant_a_role(client, world, db):
+    portal_login(client, "admin")
+    resp = post_form(client, "/admin/users/new", {
+        "username": "inspector11", "password": "Start-pass-1", "role": "inspector", "region_code": "131102",
+        "certificate_no": "T131109998"})
+    assert resp.status_code == 422 and "授予角色须由安全管理员操作" in resp.get_data(as_text=True)
+    assert db.query(User).filter_by(username="inspector11").count() == 0

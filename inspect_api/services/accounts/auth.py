@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
-from ...errors import AppError, NotFound, Unauthorized, ValidationError
+from ...errors import AppError, NotFound, Unauthorized
 from ...models import ApiToken, Device, User, utcnow
-from . import passwords
+from . import password_policy, passwords
 from ..access.actor import Actor
 from ..access.audit import record_event
 
@@ -40,6 +40,11 @@ def authenticate(session: Session, username: str, password: str) -> User:
         raise InvalidCredentials()
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
+    if not user.must_change_password and password_policy.is_expired(user):
+        # an expired staff password must be changed before the portal can be used (tablets keep syncing:
+        # CONTRACT §1 has no password-change step; docs/security.md)
+        user.must_change_password = True
+        record_event(session, Actor(user), "user.password_expired", user)
     return user
 
 
@@ -142,10 +147,12 @@ def change_password(session: Session, user: User, old: str, new: str, actor: Act
 
 
 def set_password(session: Session, user: User, new: str, actor: Actor, *, forced_change: bool) -> None:
-    reason = passwords.check_password_policy(new)
-    if reason:
-        raise ValidationError(reason, details={"fields": {"password": [reason]}})
+    """Every password a person sets goes through the policy (password_policy.py); the old hash is kept
+    for the history rule."""
+    password_policy.check_new_password(session, user, new)
+    password_policy.remember(session, user)
     user.password_hash = passwords.hash_password(new)
+    user.password_changed_at = utcnow()
     user.must_change_password = forced_change
     record_event(session, actor, "user.password_set", user, data={"must_change": forced_change})
 

@@ -7,8 +7,6 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 _hasher = PasswordHasher()
 _dummy_hash: str | None = None
 
-MIN_LENGTH = 8
-
 
 def configure(time_cost: int, memory_cost: int, parallelism: int) -> None:
     global _hasher, _dummy_hash
@@ -43,12 +41,3 @@ def needs_rehash(password_hash: str) -> bool:
         return _hasher.check_needs_rehash(password_hash)
     except InvalidHashError:
         return True
-
-
-def check_password_policy(password: str) -> str | None:
-    """Return a reason (zh) when the password is too weak, else None."""
-    if len(password) < MIN_LENGTH:
-        return f"密码至少 {MIN_LENGTH} 位"
-    if password.isdigit() or password.isalpha():
-        return "密码须同时包含字母和数字"
-    return None

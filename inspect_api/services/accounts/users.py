@@ -1,16 +1,32 @@
 """Users, roles and jurisdictions (admin work)."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from ...errors import Conflict, NotFound, ValidationError
-from ...models import ROLES, Enterprise, Region, User
-from . import passwords
+from ...errors import Conflict, Forbidden, NotFound, ValidationError
+from ...models import ADMIN_ROLES, ROLES, ApiToken, Enterprise, Region, User, utcnow
+from . import password_policy, passwords
 from ..access.actor import Actor
 from ..access.audit import record_event
 
 EDITABLE = ("display_name", "role", "region_code", "enterprise_id", "certificate_no", "phone", "is_active")
+
+
+def check_grant(actor: Actor, user: User | None, role: str) -> None:
+    """Granting a role (三权分立, 等保三级 8.1.4.2): only the security administrator grants roles (the CLI,
+    acting as the system, creates the first administrators); no account holds two administrator roles,
+    and nobody grants a role to themself. One rule for the API, the portal and the CLI."""
+    if actor.user is not None and actor.role != "security_admin":
+        raise Forbidden("授予角色须由安全管理员操作 (only the security administrator grants roles)",
+                        code="grant_forbidden")
+    if user is not None and actor.user is not None and user.id == actor.user.id:
+        raise Conflict("不能给自己授予角色 (nobody grants a role to themself)", code="separation_of_duties")
+    if user is not None and user.role in ADMIN_ROLES and role in ADMIN_ROLES and role != user.role:
+        raise Conflict("系统管理员、安全管理员、审计管理员三种角色不能由同一账号兼任 "
+                       "(one account holds at most one administrator role)", code="separation_of_duties")
 
 
 def _field_error(field: str, message: str) -> ValidationError:
@@ -54,9 +70,8 @@ def create_user(session: Session, actor: Actor, data: dict) -> User:
     if session.scalars(select(User).where(User.username == username)).first():
         raise Conflict("用户名已存在 (username already exists)", code="username_taken",
                        details={"fields": {"username": ["taken"]}})
-    reason = passwords.check_password_policy(data.get("password") or "")
-    if reason:
-        raise _field_error("password", reason)
+    check_grant(actor, None, data.get("role"))
+    password_policy.check_new_password(session, None, data.get("password") or "", username=username)
     user = User(
         username=username,
         display_name=data.get("display_name") or username,
@@ -66,7 +81,8 @@ def create_user(session: Session, actor: Actor, data: dict) -> User:
         enterprise_id=_resolve_enterprise(session, data.get("enterprise_id")),
         certificate_no=(data.get("certificate_no") or None),
         phone=data.get("phone"),
-        must_change_password=bool(data.get("must_change_password", False)),
+        must_change_password=bool(data.get("must_change_password", True)),  # an initial password is changed
+        password_changed_at=utcnow(),
         is_active=True,
     )
     _check_role_fields(session, user)
@@ -77,6 +93,12 @@ def create_user(session: Session, actor: Actor, data: dict) -> User:
 
 
 def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
+    if "role" in data and data["role"] != user.role:
+        check_grant(actor, user, data["role"])
+    elif user.role in ADMIN_ROLES and actor.user is not None and actor.role != "security_admin" \
+            and user.id != actor.user.id:
+        raise Forbidden("管理员账号由安全管理员管理 (administrator accounts are managed by the security "
+                        "administrator)", code="grant_forbidden")
     before = {k: getattr(user, "region_id" if k == "region_code" else k) for k in EDITABLE}
     for key, value in data.items():
         if key not in EDITABLE:
@@ -94,13 +116,34 @@ def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
                for k in EDITABLE if before[k] != getattr(user, "region_id" if k == "region_code" else k)}
     if changes:
         record_event(session, actor, "user.updated", user, data=changes)
+    if "role" in changes:
+        record_event(session, actor, "user.role_granted", user, from_state=changes["role"][0],
+                     to_state=changes["role"][1])
     if "is_active" in changes and not user.is_active:
-        from ...models import ApiToken, utcnow
-        from sqlalchemy import update
-
-        session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-                        .values(revoked_at=utcnow()))
+        revoke_access(session, user)
     return user
+
+
+def revoke_access(session: Session, user: User) -> int:
+    """A disabled account loses every token at once (portal sessions end too: they re-check is_active)."""
+    return session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                           .values(revoked_at=utcnow())).rowcount
+
+
+def disable_unused(session: Session, actor: Actor, days: int, now=None) -> list[User]:
+    """Accounts not used for ``days`` days (last sign-in, or creation when never) are disabled, audited."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=days)
+    stale = list(session.scalars(select(User).where(
+        User.is_active.is_(True), or_(User.last_login_at < cutoff,
+                                      and_(User.last_login_at.is_(None), User.created_at < cutoff)))))
+    for user in stale:
+        user.is_active = False
+        revoked = revoke_access(session, user)
+        record_event(session, actor, "user.disabled_unused", user, reason=f"{days} 天未使用",
+                     data={"last_login_at": user.last_login_at, "tokens_revoked": revoked})
+    session.flush()
+    return stale
 
 
 def reset_password(session: Session, actor: Actor, user: User, new_password: str) -> None:
