@@ -43,6 +43,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .services.accounts import password_policy
 
     password_policy.configure(password_policy.PasswordPolicy.from_config(app.config))
+    from .models.base import set_sealer
+    from .services.security import crypto
+
+    ring = crypto.KeyRing.from_config(app.config)
+    crypto.configure(ring)
+    set_sealer(ring)
 
     from .storage import build_storage
 

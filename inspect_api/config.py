@@ -43,6 +43,13 @@ class DefaultConfig:
     SESSION_IDLE_MINUTES = 30
     SESSION_MAX_HOURS = 12
     AUDIT_RETENTION_DAYS = 180  # audit records kept at least this long (never less than 180)
+    # Personal data sealed at rest (services/security/crypto.py): {"key id": "base64 key"}, the current id,
+    # the cipher (aes-gcm, or sm4-gcm with 16-byte keys) and the key of the lookup index; required in
+    # production, derived from the secret key in development and testing
+    DATA_KEYS: dict = {}
+    DATA_KEY_ID = None
+    DATA_CIPHER = "aes-gcm"
+    DATA_INDEX_KEY = None
 
     # Password hashing (argon2id); tests lower the cost
     ARGON2_TIME_COST = 3
@@ -149,6 +156,9 @@ def load_config(app, overrides: dict | None = None) -> None:
         if env == "production":
             raise ConfigError("INSPECT_SECRET_KEY must be set in production")
         app.config["SECRET_KEY"] = "dev-only-not-secret"
+    if env == "production" and not (app.config.get("DATA_KEYS") and app.config.get("DATA_INDEX_KEY")):
+        raise ConfigError("INSPECT_DATA_KEYS and INSPECT_DATA_INDEX_KEY must be set in production "
+                          "(personal data is sealed at rest; docs/security.md)")
 
     if app.config["STORAGE_BACKEND"] == "s3" and not app.config.get("S3_BUCKET"):
         raise ConfigError("INSPECT_S3_BUCKET must be set when INSPECT_STORAGE_BACKEND=s3")

@@ -52,6 +52,44 @@ class UTCDateTime(types.TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+class SealedString(types.TypeDecorator):
+    """Personal data sealed at rest (envelope encryption, services/security/crypto.py): the database holds
+    ``e1:…`` text, Python sees the value. Equality in SQL cannot work on it: look values up by their keyed
+    index column (``sealed_index``)."""
+
+    impl = String(400)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return _sealer().encrypt(value)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return _sealer().decrypt(value)
+
+
+_SEALER = []
+
+
+def set_sealer(ring) -> None:
+    """create_app hands the key ring over (models import nothing of the services)."""
+    _SEALER[:] = [ring]
+
+
+def _sealer():
+    if not _SEALER:
+        raise RuntimeError("personal data cannot be sealed: no key ring (create_app sets it)")
+    return _SEALER[0]
+
+
+def sealed_index(value: str | None, kind: str = "phone") -> str | None:
+    """The keyed index (HMAC) of a sealed value, for exact lookups."""
+    return _sealer().index(value, kind) if value else None
+
+
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
@@ -80,6 +118,8 @@ def render_migration_item(type_, obj, autogen_context):
     """Alembic autogenerate: write UTCDateTime as a plain timestamptz column."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, SealedString):
+        return "sa.String(length=400)"
     if type_ == "type" and isinstance(obj, BigInteger) and obj._variant_mapping:
         return "sa.BigInteger().with_variant(sa.Integer(), 'sqlite')"
     return False

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
-from .base import SyncMixin, TimestampMixin, new_id
+from .base import SealedString, SyncMixin, TimestampMixin, new_id, sealed_index
 
 RISK_COLORS = ("red", "orange", "yellow", "blue")
 SCALES = ("large", "medium", "small", "micro")
@@ -28,7 +28,13 @@ class Enterprise(SyncMixin, TimestampMixin, db.Model):
     hazardous_processes: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     legal_representative: Mapped[str | None] = mapped_column(String(100))
     safety_contact: Mapped[str | None] = mapped_column(String(100))
-    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_phone: Mapped[str | None] = mapped_column(SealedString)  # sealed at rest; shown masked
+    contact_phone_index: Mapped[str | None] = mapped_column(String(40), index=True)  # keyed index
+
+    @validates("contact_phone")
+    def _index_phone(self, key, value):
+        self.contact_phone_index = sealed_index(value)
+        return value
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     note: Mapped[str | None] = mapped_column(Text)

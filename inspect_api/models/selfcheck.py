@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
-from .base import TimestampMixin, UTCDateTime, new_id, utcnow
+from .base import SealedString, TimestampMixin, UTCDateTime, new_id, sealed_index, utcnow
 
 # 主要负责人、技术负责人、操作负责人 (应急厅〔2021〕12号)
 DUTY_ROLES = ("principal", "technical", "operational")
@@ -52,7 +52,13 @@ class DutyHolder(TimestampMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), nullable=False)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     post: Mapped[str | None] = mapped_column(String(100))  # 职务
-    phone: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(SealedString)  # sealed at rest; shown masked
+    phone_index: Mapped[str | None] = mapped_column(String(40), index=True)  # keyed index
+
+    @validates("phone")
+    def _index_phone(self, key, value):
+        self.phone_index = sealed_index(value)
+        return value
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
     appointed_on: Mapped[date] = mapped_column(Date, nullable=False)
     ended_on: Mapped[date | None] = mapped_column(Date)

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
-from .base import BigIntPK, TimestampMixin, UTCDateTime, new_id, utcnow
+from .base import BigIntPK, SealedString, TimestampMixin, UTCDateTime, new_id, sealed_index, utcnow
 
 ROLES = ("admin", "supervisor", "inspector", "enterprise", "security_admin", "audit_admin")
 # 三权分立 (等保三级): system administrator, security administrator, audit administrator — no account holds two
@@ -27,7 +27,8 @@ class User(TimestampMixin, db.Model):
     enterprise_id: Mapped[str | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     # 执法证号, required for inspectors
     certificate_no: Mapped[str | None] = mapped_column(String(40), unique=True)
-    phone: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(SealedString)  # sealed at rest; shown masked
+    phone_index: Mapped[str | None] = mapped_column(String(40), index=True)  # keyed index (exact search)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # when the password was last set (the expiry rule of services/accounts/password_policy.py)
@@ -42,6 +43,11 @@ class User(TimestampMixin, db.Model):
     @property
     def region_code(self) -> str | None:
         return self.region_id
+
+    @validates("phone")
+    def _index_phone(self, key, value):
+        self.phone_index = sealed_index(value)
+        return value
 
 
 class Device(TimestampMixin, db.Model):

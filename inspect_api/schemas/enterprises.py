@@ -3,7 +3,7 @@ from webargs.fields import DelimitedList
 
 from flask_smorest.fields import Upload
 
-from .common import Schema, StrictSchema
+from .common import MaskedPhone, Schema, StrictSchema
 
 RISK_COLORS = ("red", "orange", "yellow", "blue")
 SCALES = ("large", "medium", "small", "micro")
@@ -24,7 +24,8 @@ class EnterpriseSchema(Schema):
     hazardous_processes = fields.List(fields.String())
     legal_representative = fields.String(allow_none=True)
     safety_contact = fields.String(allow_none=True)
-    contact_phone = fields.String(allow_none=True)
+    contact_phone = MaskedPhone(allow_none=True, metadata={"description": "masked (138****1234); whole: "
+                                                                         "GET /enterprises/<id>/contact"})
     latitude = fields.Float(allow_none=True)
     longitude = fields.Float(allow_none=True)
     note = fields.String(allow_none=True)
@@ -77,6 +78,8 @@ class EnterpriseQuerySchema(StrictSchema):
     is_major_hazard = fields.Boolean()
     q = fields.String(validate=validate.Length(max=100),
                       metadata={"description": "text in name, credit code or address"})
+    phone = fields.String(validate=validate.Length(max=40),
+                          metadata={"description": "the contact phone, exactly (through its keyed index)"})
 
 
 class ImportFileSchema(StrictSchema):

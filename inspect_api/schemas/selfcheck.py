@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ..models.selfcheck import CHECK_RESULTS, DUTY_ROLES, RECHECK_RESULTS
-from .common import Millis, StrictSchema
+from .common import Millis, StrictSchema, mask_phone
 
 _grade = validate.Range(min=1, max=4)
 _roles = validate.OneOf(DUTY_ROLES)
@@ -44,12 +44,6 @@ class HolderSchema(Schema):
     ended_on = fields.Date(allow_none=True)
 
 
-def mask_phone(phone: str | None) -> str | None:
-    """138****1234: a phone number is shown masked wherever others may read it."""
-    if not phone:
-        return phone
-    digits = phone.strip()
-    return digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else "****"
 
 
 class SourceSchema(Schema):

@@ -1,7 +1,7 @@
 from marshmallow import fields, validate
 
 from ..models import ROLES
-from .common import Schema, StrictSchema
+from .common import MaskedPhone, Schema, StrictSchema
 
 
 class UserSchema(Schema):
@@ -12,7 +12,7 @@ class UserSchema(Schema):
     region_code = fields.String(allow_none=True)
     enterprise_id = fields.String(allow_none=True)
     certificate_no = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
+    phone = MaskedPhone(allow_none=True, metadata={"description": "masked (138****1234)"})
     is_active = fields.Boolean()
     must_change_password = fields.Boolean()
     last_login_at = fields.AwareDateTime(allow_none=True)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from flask import Flask
 from flask_babel import format_date, get_locale, format_datetime, lazy_gettext as _l
 
+from ..schemas.common import mask_phone
 from .session_auth import load_portal_user
 
 ROLE_LABELS = {
@@ -65,6 +66,7 @@ def register(app: Flask) -> None:
     from .common import service_message
 
     app.jinja_env.filters["svc"] = service_message
+    app.jinja_env.filters["masked"] = mask_phone
     register_labels(app)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions

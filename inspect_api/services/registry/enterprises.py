@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ...errors import Conflict, Forbidden, ValidationError
 from ...models import Enterprise, Region, allocate_seq, new_id, region_prefix
+from ...models.base import sealed_index
 from ..access.actor import Actor
 from ..access.audit import record_event
 from ..access.scope import get_scoped, region_in_scope, select_scoped
@@ -304,6 +305,8 @@ def list_enterprises_stmt(user, filters: dict | None = None):
     if f.get("is_major_hazard") is not None:
         stmt = stmt.where(Enterprise.major_hazard_level > 0 if f["is_major_hazard"]
                           else Enterprise.major_hazard_level == 0)
+    if f.get("phone"):
+        stmt = stmt.where(Enterprise.contact_phone_index == sealed_index(f["phone"]))
     if f.get("q"):
         like = "%" + f["q"].strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(or_(Enterprise.name.ilike(like, escape="\\"),
