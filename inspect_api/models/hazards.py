@@ -74,8 +74,7 @@ class Hazard(SyncMixin, TimestampMixin, db.Model):
     item_id: Mapped[str | None] = mapped_column(String(64))
     # Who found it: "inspection" (an inspector) or "self" (the enterprise's own check, 企业自查,
     # services/selfcheck); with the self-check it came from. Not on the sync wire.
-    origin: Mapped[str] = mapped_column(String(12), nullable=False, default="inspection",
-                                        server_default="inspection")
+    origin: Mapped[str] = mapped_column(String(12), nullable=False, server_default="inspection")
     self_check_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
     enterprise = relationship("Enterprise")
