@@ -43,6 +43,9 @@ class DefaultConfig:
     SESSION_IDLE_MINUTES = 30
     SESSION_MAX_HOURS = 12
     AUDIT_RETENTION_DAYS = 180  # audit records kept at least this long (never less than 180)
+    # Roles that must sign in with a second factor (TOTP), comma-separated; None: the environment's default
+    # (production: the three administrators and supervisors; development and testing: none)
+    MFA_REQUIRED_ROLES = None
     # Personal data sealed at rest (services/security/crypto.py): {"key id": "base64 key"}, the current id,
     # the cipher (aes-gcm, or sm4-gcm with 16-byte keys) and the key of the lookup index; required in
     # production, derived from the secret key in development and testing
@@ -156,6 +159,9 @@ def load_config(app, overrides: dict | None = None) -> None:
         if env == "production":
             raise ConfigError("INSPECT_SECRET_KEY must be set in production")
         app.config["SECRET_KEY"] = "dev-only-not-secret"
+    if app.config.get("MFA_REQUIRED_ROLES") is None:
+        app.config["MFA_REQUIRED_ROLES"] = ("admin,security_admin,audit_admin,supervisor" if env == "production"
+                                            else "")
     if env == "production" and not (app.config.get("DATA_KEYS") and app.config.get("DATA_INDEX_KEY")):
         raise ConfigError("INSPECT_DATA_KEYS and INSPECT_DATA_INDEX_KEY must be set in production "
                           "(personal data is sealed at rest; docs/security.md)")

@@ -8,6 +8,7 @@ from ..extensions import db, limiter
 from ..schemas.auth import TokenRequestSchema, TokenResponseSchema
 from ..schemas.common import ApiErrorSchema
 from ..services.accounts import auth as auth_service
+from ..services.accounts import mfa
 from .security import auth_required, current_actor
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Tokens for tablets and API clients")
@@ -39,7 +40,8 @@ class Token(MethodView):
 
     @blp.arguments(TokenRequestSchema)
     @blp.response(201, TokenResponseSchema)
-    @blp.alt_response(401, schema=ApiErrorSchema, description="invalid_credentials")
+    @blp.alt_response(401, schema=ApiErrorSchema, description="invalid_credentials; mfa_required / invalid_otp: "
+                                                              "the account needs its one-time code (otp)")
     @blp.alt_response(429, schema=ApiErrorSchema, description="too many failed attempts")
     @blp.doc(security=[])
     def post(self, data):
@@ -47,7 +49,8 @@ class Token(MethodView):
         issued = auth_service.issue_token(
             db.session, data["username"], data["password"], device_id=data.get("device_id"),
             device_name=data.get("device_name"), ip=request.remote_addr,
-            ttl_seconds=current_app.config["TOKEN_TTL_SECONDS"],
+            ttl_seconds=current_app.config["TOKEN_TTL_SECONDS"], otp=data.get("otp"),
+            mfa_roles=mfa.parse_roles(current_app.config.get("MFA_REQUIRED_ROLES")),
         )
         user = issued.user
         return {

@@ -30,6 +30,8 @@ CHECKLIST_FILES = ("checklist_major_hazards_2017.json", "checklist_general_2019.
 # username, role, region, enterprise login key, certificate (执法证号), display name
 DEMO_USERS = (
     ("admin", "admin", None, None, None, "系统管理员"),
+    ("security_admin", "security_admin", None, None, None, "安全管理员"),
+    ("audit_admin", "audit_admin", None, None, None, "审计管理员"),
     ("supervisor", "supervisor", "131100", None, None, "市应急管理局 危化科 刘科长"),
     ("supervisor_taocheng", "supervisor", "131102", None, None, "桃城区应急管理局 张股长"),
     ("inspector1", "inspector", "131102", None, "13110221001", "桃城区执法大队 王强"),
@@ -169,7 +171,7 @@ def seed_users(session: Session, actor: Actor, password: str, enterprises: dict[
                 "username": username, "password": password, "role": role, "region_code": region,
                 "enterprise_id": ent.id if ent else None, "certificate_no": certificate,
                 "display_name": display, "must_change_password": False,
-            })
+            }, check_policy=False)
             tally.created += 1
             state = "created"
         else:

@@ -3,7 +3,7 @@ from .base import SyncMixin, UTCDateTime, new_id, utcnow  # noqa: F401
 from .sync import SyncState, SyncTombstone, allocate_seq, current_seq  # noqa: F401
 from .regions import Region, region_prefix  # noqa: F401
 from .enterprises import Enterprise  # noqa: F401
-from .users import ADMIN_ROLES, ApiToken, Device, PasswordHistory, User, ROLES  # noqa: F401
+from .users import ADMIN_ROLES, ApiToken, Device, PasswordHistory, RecoveryCode, User, ROLES  # noqa: F401
 from .checklists import ChecklistItem, ChecklistTemplate  # noqa: F401
 from .inspections import Finding, Inspection, InspectionTask  # noqa: F401
 from .notices import DocumentCounter, Notice  # noqa: F401

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
@@ -33,6 +33,11 @@ class User(TimestampMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # when the password was last set (the expiry rule of services/accounts/password_policy.py)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # second factor (TOTP, RFC 6238): the secret sealed at rest, when it was confirmed, the last time step
+    # accepted (a code is never accepted twice)
+    totp_secret: Mapped[str | None] = mapped_column(SealedString)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     region = relationship("Region")
@@ -97,4 +102,16 @@ class PasswordHistory(db.Model):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class RecoveryCode(db.Model):
+    """One-time recovery codes of a second factor (only their hash is kept)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

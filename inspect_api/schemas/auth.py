@@ -8,6 +8,8 @@ class TokenRequestSchema(StrictSchema):
     password = fields.String(required=True, validate=validate.Length(min=1, max=200))
     device_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=128))
     device_name = fields.String(allow_none=True, validate=validate.Length(max=120))
+    otp = fields.String(allow_none=True, validate=validate.Length(max=20), metadata={
+        "description": "the one-time code (TOTP, or a recovery code) of an account with a second factor"})
 
 
 class TokenUserSchema(Schema):

@@ -11,6 +11,8 @@ from ..extensions import db, limiter
 from ..models import utcnow
 from ..services.accounts import auth as auth_service
 from ..services.accounts.auth import InvalidCredentials
+from . import mfa as mfa_views
+from .common import service_message
 from .session_auth import current_portal_actor, load_portal_user, login_required, sign_in, sign_out
 
 bp = Blueprint("portal", __name__, template_folder="templates", static_folder="static",
@@ -77,6 +79,9 @@ def login():
         return render_template("login.html", username=username, next=next_url or "",
                                error=_("用户名或密码错误")), 401
     user.last_login_at = utcnow()
+    second = mfa_views.second_step(user, next_url)
+    if second is not None:  # the password was right; the one-time code comes next
+        return second
     sign_in(user)
     from ..services.access.audit import record_event
     from ..services.access.actor import Actor
@@ -135,8 +140,8 @@ def change_password():
     if not errors:
         try:
             auth_service.set_password(db.session, user, new, current_portal_actor(), forced_change=False)
-        except ValidationError:
-            errors["new_password"] = _("新密码至少 8 位，且须同时包含字母和数字")
+        except ValidationError as exc:
+            errors["new_password"] = service_message(exc.message)  # names the rule of the policy that failed
     if errors:
         return render_template("password.html", forced=forced, errors=errors), 422
     sign_in(user)  # new password stamp: other sessions of this user end

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ...errors import AppError, NotFound, Unauthorized
 from ...models import ApiToken, Device, User, utcnow
-from . import password_policy, passwords
+from . import mfa, password_policy, passwords
 from ..access.actor import Actor
 from ..access.audit import record_event
 
@@ -70,8 +70,15 @@ def register_device(session: Session, user: User, client_device_id: str, name: s
 
 
 def issue_token(session: Session, username: str, password: str, *, device_id: str | None = None,
-                device_name: str | None = None, ip: str | None = None, ttl_seconds: int) -> IssuedToken:
+                device_name: str | None = None, ip: str | None = None, ttl_seconds: int,
+                otp: str | None = None, mfa_roles: tuple[str, ...] = ()) -> IssuedToken:
     user = authenticate(session, username, password)
+    if mfa.is_enrolled(user) or mfa.is_required(user, mfa_roles):
+        # a second factor: a token only with the one-time code (an account that must enrol does so in the
+        # portal first: mfa.verify answers mfa_required)
+        if not otp:
+            raise mfa.CodeRequired()
+        mfa.verify(session, Actor(user, None, ip), user, otp)
     device = register_device(session, user, device_id, device_name, ip) if device_id else None
     raw = secrets.token_urlsafe(32)
     token = ApiToken(

@@ -63,7 +63,9 @@ def _check_role_fields(session: Session, user: User) -> None:
             raise _field_error("certificate_no", "执法证号已被使用 (certificate number already in use)")
 
 
-def create_user(session: Session, actor: Actor, data: dict) -> User:
+def create_user(session: Session, actor: Actor, data: dict, *, check_policy: bool = True) -> User:
+    """A new account with its role (a grant: check_grant). ``check_policy=False`` only for the demo seed, whose
+    README password must keep working in development (seed-demo is refused in production)."""
     username = (data.get("username") or "").strip()
     if not username:
         raise _field_error("username", "用户名不能为空 (username is required)")
@@ -71,7 +73,8 @@ def create_user(session: Session, actor: Actor, data: dict) -> User:
         raise Conflict("用户名已存在 (username already exists)", code="username_taken",
                        details={"fields": {"username": ["taken"]}})
     check_grant(actor, None, data.get("role"))
-    password_policy.check_new_password(session, None, data.get("password") or "", username=username)
+    if check_policy:
+        password_policy.check_new_password(session, None, data.get("password") or "", username=username)
     user = User(
         username=username,
         display_name=data.get("display_name") or username,
