@@ -47,6 +47,8 @@ class Hazard(SyncMixin, TimestampMixin, db.Model):
     location: Mapped[str | None] = mapped_column(String(300))
     grade: Mapped[str] = mapped_column(String(10), nullable=False, default="general")
     major_criterion_code: Mapped[str | None] = mapped_column(String(40))
+    # the clause (of one catalogue version) a major hazard was judged by (services/criteria/rules.py)
+    criterion_clause_id: Mapped[str | None] = mapped_column(ForeignKey("criteria_clauses.id"), index=True)
     basis: Mapped[str | None] = mapped_column(Text)  # legal basis shown on the notice
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     rectified_on_spot: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
