@@ -77,6 +77,7 @@ class Hazard(SyncMixin, TimestampMixin, db.Model):
 
     enterprise = relationship("Enterprise")
     inspection = relationship("Inspection")
+    criterion_clause = relationship("CriteriaClause")
     notice: Mapped[Notice | None] = relationship(back_populates="hazards")
     plan: Mapped[RemediationPlan | None] = relationship(back_populates="hazard", uselist=False)
     rectifications: Mapped[list[Rectification]] = relationship(

@@ -332,3 +332,14 @@ def clause_label(clause: CriteriaClause) -> str:
     number = clause.number
     cite = f"第{number}项" if number.isdigit() else f"第{number}条"
     return f"{clause.catalogue.doc_no} {cite}"
+
+
+def criterion_citation(hazard) -> str:
+    """What documents print after a major hazard: "，判定依据 <文号> 第5.3.2条：<条款原文>" (the legacy code
+    alone for a hazard graded without a clause; "" when neither)."""
+    clause = hazard.criterion_clause if hazard.criterion_clause_id else None
+    if clause is not None:
+        return f"，判定依据 {clause_label(clause)}：{clause.text}"
+    if hazard.major_criterion_code:
+        return f"，判定依据 {hazard.major_criterion_code}"
+    return ""
