@@ -46,7 +46,8 @@ class ChecklistItem(SyncMixin, db.Model):
     basis: Mapped[str | None] = mapped_column(Text)
     major_criterion_code: Mapped[str | None] = mapped_column(String(40))
     # the judgement clause this item checks (replaces the free-text code for new templates)
-    criterion_clause_id: Mapped[str | None] = mapped_column(ForeignKey("criteria_clauses.id"))
+    # (checked by services/criteria/checklists.py; no FOREIGN KEY, see Hazard.criterion_clause_id)
+    criterion_clause_id: Mapped[str | None] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     template: Mapped[ChecklistTemplate] = relationship(back_populates="items")

@@ -81,15 +81,11 @@ def upgrade():
     with op.batch_alter_table("criteria_clauses", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_criteria_clauses_catalogue_id"), ["catalogue_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_criteria_clauses_sync_seq"), ["sync_seq"], unique=False)
-    with op.batch_alter_table("hazards", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("criterion_clause_id", sa.String(length=64), nullable=True))
-        batch_op.create_index(batch_op.f("ix_hazards_criterion_clause_id"), ["criterion_clause_id"], unique=False)
-        batch_op.create_foreign_key(batch_op.f("fk_hazards_criterion_clause_id_criteria_clauses"),
-                                    "criteria_clauses", ["criterion_clause_id"], ["id"])
-    with op.batch_alter_table("checklist_items", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("criterion_clause_id", sa.String(length=64), nullable=True))
-        batch_op.create_foreign_key(batch_op.f("fk_checklist_items_criterion_clause_id_criteria_clauses"),
-                                    "criteria_clauses", ["criterion_clause_id"], ["id"])
+    # plain ADD COLUMN, no FOREIGN KEY (as hazards.item_id): the judging rule checks the clause on every
+    # path, and SQLite could not drop a referencing column again in the downgrade
+    op.add_column("hazards", sa.Column("criterion_clause_id", sa.String(length=64), nullable=True))
+    op.create_index(op.f("ix_hazards_criterion_clause_id"), "hazards", ["criterion_clause_id"], unique=False)
+    op.add_column("checklist_items", sa.Column("criterion_clause_id", sa.String(length=64), nullable=True))
 
     from inspect_api.services.criteria.builtin import insert_builtin
 
@@ -106,14 +102,10 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("checklist_items", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_checklist_items_criterion_clause_id_criteria_clauses"),
-                                 type_="foreignkey")
-        batch_op.drop_column("criterion_clause_id")
-    with op.batch_alter_table("hazards", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_hazards_criterion_clause_id_criteria_clauses"), type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_hazards_criterion_clause_id"))
-        batch_op.drop_column("criterion_clause_id")
+    # plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch table copy would trip the foreign keys
+    op.drop_index(op.f("ix_hazards_criterion_clause_id"), table_name="hazards")
+    op.execute("ALTER TABLE hazards DROP COLUMN criterion_clause_id")
+    op.execute("ALTER TABLE checklist_items DROP COLUMN criterion_clause_id")
     with op.batch_alter_table("criteria_clauses", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_criteria_clauses_sync_seq"))
         batch_op.drop_index(batch_op.f("ix_criteria_clauses_catalogue_id"))
