@@ -19,7 +19,7 @@ const readline = require('readline')
 const { Database, Model, appSchema, tableSchema } = require('@nozbe/watermelondb')
 const LokiJSAdapter = require('@nozbe/watermelondb/adapters/lokijs').default
 const { synchronize } = require('@nozbe/watermelondb/sync')
-const { schemaMigrations } = require('@nozbe/watermelondb/Schema/migrations')
+const { schemaMigrations, createTable, addColumns } = require('@nozbe/watermelondb/Schema/migrations')
 
 // stdout is the answer channel: WatermelonDB's chatter goes to stderr
 for (const level of ['log', 'info', 'debug']) {
@@ -51,7 +51,7 @@ const V3_TABLES = [
 ]
 const V3_COLUMNS = { hazards: [c('criterion_clause_id', 'string', true)], checklist_items: [c('criterion_clause_id', 'string', true)] }
 const withVersion = (table) => (SCHEMA_VERSION >= 3 && V3_COLUMNS[table.name]
-  ? tableSchema({ name: table.name, columns: [...Object.values(table.columns), ...V3_COLUMNS[table.name]] })
+  ? tableSchema({ name: table.name, columns: [...table.columnArray, ...V3_COLUMNS[table.name]] })
   : table)
 const V1_TABLES = [
     tableSchema({ name: 'regions', columns: [c('name', 'string'), c('parent_id', 'string', true), c('level', 'number')] }),
@@ -110,8 +110,13 @@ const modelClasses = schema.tables ? Object.keys(schema.tables).map((table) => {
   return cls
 }) : []
 
-// migrations (none yet at schema 1) let synchronize() send the `migration` parameter later
-const migrations = schemaMigrations({ migrations: [] })
+// migrations let synchronize() send the `migration` parameter; version 2 (planning) adds nothing here
+const migrationSteps = [
+  { toVersion: 3, steps: [...V3_TABLES.map((t) => createTable({ name: t.name, columns: t.columnArray })),
+    ...Object.entries(V3_COLUMNS).map(([table, columns]) => addColumns({ table, columns }))] },
+  { toVersion: 2, steps: [] },
+].filter((m) => m.toVersion <= SCHEMA_VERSION)
+const migrations = schemaMigrations({ migrations: migrationSteps })
 const adapter = new LokiJSAdapter({ schema, migrations, useWebWorker: false, useIncrementalIndexedDB: false })
 const database = new Database({ adapter, modelClasses })
 
