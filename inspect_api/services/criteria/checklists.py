@@ -3,19 +3,23 @@ free-text ``major_criterion_code`` for new templates; old items keep their code)
 generated from a catalogue in one step (one item per clause, in the catalogue's order)."""
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...errors import ValidationError
-from ...models import ChecklistTemplate, CriteriaCatalogue
+from ...models import ChecklistTemplate, CriteriaCatalogue, CriteriaClause
 from ..access.actor import Actor
 from .catalogues import get_clause, require_admin
 
 
 def check_item_clauses(session: Session, items: list[dict]) -> list[dict]:
     """Checklist items naming a clause: the clause must exist in a published catalogue; the item's
-    ``major_criterion_code`` (what version-1 tablets read) becomes the clause's code."""
+    ``major_criterion_code`` (what version-1 tablets read) becomes the clause's code. An item with only a
+    code that names exactly one published clause (HC2017-01 …) is linked to that clause."""
     for index, item in enumerate(items):
         clause_id = item.get("criterion_clause_id") or None
+        if clause_id is None and item.get("major_criterion_code"):
+            clause_id = _clause_by_code(session, item["major_criterion_code"])
         item["criterion_clause_id"] = clause_id
         if clause_id is None:
             continue
@@ -25,6 +29,13 @@ def check_item_clauses(session: Session, items: list[dict]) -> list[dict]:
                                   details={"fields": {"items": {str(index): ["criterion_clause_id: unknown clause"]}}})
         item["major_criterion_code"] = clause.code
     return items
+
+
+def _clause_by_code(session: Session, code: str) -> str | None:
+    ids = list(session.scalars(select(CriteriaClause.id).join(CriteriaCatalogue).where(
+        CriteriaClause.code == code, CriteriaClause.deleted_at.is_(None), CriteriaCatalogue.status == "published",
+        CriteriaCatalogue.deleted_at.is_(None)).limit(2)))
+    return ids[0] if len(ids) == 1 else None
 
 
 def generate_checklist(session: Session, actor: Actor, catalogue: CriteriaCatalogue, *, code: str | None = None,

@@ -435,6 +435,12 @@ def import_checklist(session: Session, actor: Actor, template: dict, rows: list[
         report.errors.append({"row": None, "reason": "没有检查项 (no items)"})
         report.failed = 1
         return report
+    try:
+        items = check_item_clauses(session, items)  # services/criteria: HC2017-NN codes linked to clauses
+    except ValidationError as exc:
+        report.errors.append({"row": None, "reason": exc.message})
+        report.failed = 1
+        return report
     report.items = len(items)
     texts = {"title": title, "description": template.get("description"), "source": template.get("source")}
 
