@@ -160,3 +160,21 @@ def test_clauses_in_force_follow_the_day_and_the_industry(client, auth, world, h
     resp = client.get("/api/v1/criteria/in-force", headers=h3,
                       query_string={"enterprise_id": world.ent_shenzhou.id, "day": "2026-10-01"})
     assert resp.get_json() == []  # F51: outside the test catalogue's scope, and 2017 has ended
+
+
+def test_the_cli_imports_and_publishes_and_refuses_a_bad_file(app, db, world, hc2017, tmp_path):
+    good = tmp_path / "test.json"
+    good.write_bytes(catalogue_json("crit-HC2017-v1"))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["criteria", "import", str(good), "--publish"])
+    assert result.exit_code == 0, result.output
+    assert "5 clauses" in result.output and "published" in result.output
+    listed = runner.invoke(args=["criteria", "list"]).output
+    assert "TEST-AQ v1  published  2026-09-30" in listed and "HC2017 v1  published  - → 2026-09-29" in listed
+    bad = tmp_path / "bad.xlsx"
+    rows = clause_rows()
+    rows[0]["text"] = ""
+    bad.write_bytes(catalogue_xlsx(rows))
+    result = runner.invoke(args=["criteria", "import", str(bad), "--code", "X", "--title", "x", "--doc-no", "x",
+                                 "--kind", "national_rule", "--effective-from", "2027-01-01"])
+    assert result.exit_code == 1 and "第 2 行" in result.output and "条款内容不能为空" in result.output
