@@ -187,3 +187,10 @@ def test_statistics_by_clause_stay_in_the_callers_scope(client, auth, db, world,
                       query_string={"from": "2026-09-01", "to": "2026-09-30"}).get_json()
     assert mine["rows"] == [] and [r["clause_code"] for r in city["rows"]] == ["HC2017-02"]
     assert client.get("/api/v1/stats/criteria", headers=auth.headers("enterprise1")).status_code == 403
+
+
+def test_regrading_major_without_a_criterion_keeps_the_judgement(client, auth, db, two_hazards):
+    before, _ = two_hazards
+    assert _grade(client, auth, before.id, criterion_clause_id="crit-HC2017-05")[0] == 200
+    status, body = _grade(client, auth, before.id, reason="复核")
+    assert status == 200 and body["criterion_clause_id"] == "crit-HC2017-05" and body["major_criterion_code"] == "HC2017-05"

@@ -2,6 +2,8 @@
 judged on every push; a version-1 tablet sees no change and keeps pushing HC2017 codes as before."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from inspect_api.models import Hazard
@@ -137,3 +139,18 @@ def test_catalogue_tables_are_read_only_for_version_3_and_unknown_to_version_1(c
     assert resp.status_code == 403 and resp.get_json()["code"] == "forbidden"
     resp = push(client, tab, body, ts)
     assert resp.status_code == 422 and resp.get_json()["code"] == "unknown_table"
+
+
+def test_a_tablet_migrating_from_1_to_3_gets_the_catalogues_and_judged_hazards_in_full(client, auth, db, world,
+                                                                                      tab, hc2017):
+    hid, _ = _push_hazard(client, tab, world, 1, grade="major", major_criterion_code="HC2017-05")
+    ts = pull_ok(client, tab)["timestamp"]
+    migration = json.dumps({"from": 1, "tables": ["criteria_catalogues", "criteria_clauses"],
+                            "columns": [{"table": "hazards", "columns": ["criterion_clause_id"]},
+                                        {"table": "checklist_items", "columns": ["criterion_clause_id"]}]})
+    body = pull_ok(client, tab, ts, schema_version=3, migration=migration)
+    got = ids(body, "criteria_catalogues", "created") | ids(body, "criteria_catalogues", "updated")
+    assert got == {"crit-HC2017-v1"}
+    assert len(ids(body, "criteria_clauses", "created") | ids(body, "criteria_clauses", "updated")) == 20
+    rows = body["changes"]["hazards"]["created"] + body["changes"]["hazards"]["updated"]
+    assert [r["criterion_clause_id"] for r in rows if r["id"] == hid] == ["crit-HC2017-05"]

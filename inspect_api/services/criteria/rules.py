@@ -131,8 +131,8 @@ def grade_fields(session: Session, hazard, params: dict) -> dict:
     """The fields the lifecycle ``grade`` action sets (params: grade, criterion_clause_id,
     major_criterion_code). Raises CriterionRejected."""
     grade = params.get("grade", hazard.grade)
-    if "criterion_clause_id" not in params and "major_criterion_code" not in params and grade == hazard.grade:
-        return {}  # nothing about the criterion asked: the judgement stays
+    if not params.get("criterion_clause_id") and not params.get("major_criterion_code") and grade == hazard.grade:
+        return {}  # no criterion named and the grade stays: so does the judgement
     enterprise = session.get(Enterprise, hazard.enterprise_id)
     return judge(session, enterprise=enterprise, found_at=hazard.found_at, grade=grade,
                  clause_id=params.get("criterion_clause_id"), code=params.get("major_criterion_code"))
