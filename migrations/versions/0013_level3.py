@@ -1,7 +1,7 @@
 """level-3: password history and change time; the application's database role on PostgreSQL
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0007
 
 On PostgreSQL the application runs under a role that does not own the tables (等保三级 8.1.4.3): this
 migration (run as the owner) creates the group role ``inspect_app`` (NOLOGIN) and grants it what the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013'
-down_revision = '0012'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
