@@ -11,3 +11,7 @@ from .hazards import Hazard, Rectification, RemediationPlan, Review  # noqa: F40
 from .photos import Photo, Upload  # noqa: F401
 from .enforcement import EnforcementCase, PenaltyDecision, case_hazards  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
+from .casefile import (  # noqa: F401
+    CaseFile, CaseFileMember, CaseFileProfile, CaseFileSupplement, Checkpoint, LogAlarm, LogEntry, LogNode,
+    LogState, ServiceRecord,
+)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import TimestampMixin, UTCDateTime, new_id, utcnow
 
-ROLES = ("admin", "supervisor", "inspector", "enterprise")
+ROLES = ("admin", "supervisor", "inspector", "enterprise", "legal")
 
 
 class User(TimestampMixin, db.Model):
