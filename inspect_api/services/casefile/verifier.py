@@ -332,7 +332,7 @@ def key_id(name: str, public: bytes) -> bytes:
 def parse_vkey(vkey: str) -> tuple:
     """'<name>+<hex key id>+<base64(0x01||key)>' -> (name, key id, 32-byte key)."""
     try:
-        name, hexid, b64 = vkey.strip().rsplit("+", 2)
+        name, hexid, b64 = vkey.strip().split("+", 2)
         raw = base64.b64decode(b64, validate=True)
     except (ValueError, binascii.Error) as exc:
         raise VerifyError("signature", f"公钥格式无效 (bad verifier key): {exc}") from None
