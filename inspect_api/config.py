@@ -61,6 +61,11 @@ class DefaultConfig:
     ADMIN_REVIEW_BODY = "衡水市人民政府或者河北省应急管理厅"
     LITIGATION_COURT = "衡水市桃城区人民法院"
 
+    # Case files (卷宗): the checkpoint signing key (a PRIVATE+KEY line or a file path; development and
+    # testing fall back to an instance-folder key) and the bureau log's origin line (defaults from BUREAU_CODE)
+    CASEFILE_SIGNING_KEY = None
+    CASEFILE_LOG_ORIGIN = None
+
     DEMO_PASSWORD = "demo12345"
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 

@@ -49,6 +49,8 @@ VERIFIER = "verify.py"
 OUTSIDE_MANIFEST = (MANIFEST, "checkpoint.txt", "proofs.json")
 SUPPLEMENT_PREFIX = "supplements/"
 FORMAT = "inspect-casefile/1"
+# The manifest's header: leaf 0 of the file's Merkle tree
+HEADER_KEYS = ("format", "casefile", "cover", "entry_count", "verifier", "front")
 
 
 class VerifyError(Exception):
@@ -508,7 +510,7 @@ class Package:
 # ---------------------------------------------------------------- the checks
 def entry_leaves(manifest: dict, alg: str) -> list:
     """Leaf 0 is the header (format, file id, cover, counts, verifier); leaves 1..N the entries in order."""
-    head = {k: manifest[k] for k in ("format", "casefile", "cover", "entry_count", "verifier")}
+    head = {k: manifest[k] for k in HEADER_KEYS}
     return [leaf_hash(canonical_json(head), alg)] + [leaf_hash(canonical_json(e), alg)
                                                      for e in manifest["entries"]]
 
@@ -525,7 +527,7 @@ def _load_manifest(pkg: Package) -> tuple:
     if canonical != raw:
         raise VerifyError("manifest", "manifest.json 不是规范 JSON (not canonical RFC 8785)")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(
-            manifest.get("entries"), list):
+            manifest.get("entries"), list) or any(k not in manifest for k in HEADER_KEYS):
         raise VerifyError("manifest", "manifest.json 格式不符 (unknown manifest format)")
     return manifest, raw
 
@@ -535,7 +537,7 @@ def _listed_files(manifest: dict) -> dict:
     verifier = manifest.get("verifier") or {}
     if verifier.get("path"):
         listed[verifier["path"]] = verifier
-    for entry in manifest["entries"]:
+    for entry in [manifest.get("front") or {}] + manifest["entries"]:
         for f in entry.get("files", []):
             if f["path"] in listed:
                 raise VerifyError("order", f"{f['path']}: 同一文件被列入两次 (file listed twice)")
