@@ -251,4 +251,6 @@ def seed_demo(session: Session, actor: Actor | None = None, *, password: str, bu
     if activity:
         seed_activity(session, enterprises, bureau_code, report.activity)
     session.flush()
+    from .demo_casefile import seed_casefile  # case files (issue 22): the legal user and a closed case
+    seed_casefile(session, actor, password=password, bureau_code=bureau_code, activity=activity)
     return report

@@ -198,12 +198,10 @@ def stamp_page_numbers(pdf: bytes, first: int) -> bytes:
     """The document with the file's continuous page numbers at the bottom right of each page."""
     from pypdf import PdfReader, PdfWriter
 
-    reader = PdfReader(io.BytesIO(pdf))
-    writer = PdfWriter()
-    for i, page in enumerate(reader.pages):
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    for i, page in enumerate(writer.pages):
         box = page.mediabox
         page.merge_page(_stamp(first + i, float(box.width), float(box.height)))
-        writer.add_page(page)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
