@@ -21,6 +21,7 @@ HOME_BY_ROLE = {
     "inspector": "desk.home",
     "supervisor": "desk.home",
     "admin": "admin_portal.users",
+    "legal": "casefiles.index",
 }
 
 

@@ -418,14 +418,14 @@ def _end_record(count: int, cd_size: int, cd_offset: int) -> bytes:
 
 
 def write_canonical_zip(out, members) -> None:
-    """Write (name, bytes-or-path) members, sorted by name, stored (no compression), fixed times.
+    """Write (name, bytes) members, sorted by name, stored (no compression), fixed times.
 
     The same layout is re-derived by the verifier, so any changed byte of a header shows.
     """
     central, offset = [], 0
     for name, content in sorted(members, key=lambda m: m[0].encode("utf-8")):
         raw_name = name.encode("utf-8")
-        data = content if isinstance(content, (bytes, bytearray)) else open(content, "rb").read()
+        data = bytes(content)
         crc = zlib.crc32(data)
         header = _local_header(raw_name, crc, len(data))
         out.write(header)
