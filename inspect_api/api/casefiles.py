@@ -24,7 +24,7 @@ from ..services.casefile.service import record_service
 from .common import paginate
 from .security import auth_required, current_actor
 
-blp = Blueprint("casefiles", __name__, url_prefix="/api/v1",
+blp = Blueprint("casefiles_api", __name__, url_prefix="/api/v1",
                 description="Case files (卷宗): 评查, archiving, packages; 送达; the bureau's verifiable log")
 
 READERS = ("legal", "supervisor", "admin")

@@ -214,7 +214,8 @@ def add_supplement(session: Session, settings: Settings, actor: Actor, casefile:
     session.flush()
     log_service.ingest_audit(session)
     casefile.checkpoint_size = log_service.sign_checkpoint(session, settings.signer_loader()).tree_size
-    session.refresh(casefile)
+    session.flush()
+    session.expire(casefile, ["supplements"])
     store_package(session, settings, casefile, rebuild(session, settings, casefile))
     return s
 
