@@ -447,7 +447,7 @@ class Package:
         try:
             with zipfile.ZipFile(path) as zf:
                 infos = zf.infolist()
-        except (OSError, zipfile.BadZipFile) as exc:
+        except Exception as exc:  # noqa: BLE001 — any damage to the ZIP structure
             raise VerifyError("unreadable", f"无法读取卷宗包 (cannot read the package): {exc}") from None
         names = [i.filename for i in infos]
         if len(set(names)) != len(names):
@@ -652,20 +652,28 @@ def _check_supplements(pkg, proofs, proven, report) -> None:
 def verify_package(path: str, vkey: str) -> list:
     """Run every check; return the report lines, or raise VerifyError naming the failed check."""
     pkg = Package(path)
+    report, crcs, stage = [], {}, "manifest"
     try:
-        report = []
         manifest, _ = _load_manifest(pkg)
-        crcs = {}
+        stage = "file_hash"
         _check_files(pkg, manifest, crcs, report)
+        stage = "order"
         _check_order(manifest, report)
+        stage = "root"
         roots = _check_root(manifest, report)
+        stage = "inclusion"
         _check_log(pkg, manifest, roots, vkey, report)
+        stage = "zip_layout"
         for name in pkg.names():
             if name not in crcs:
                 crcs[name] = pkg.hashes(name)[3]
         pkg.check_layout(crcs)
         report.append("layout: the ZIP is byte-for-byte the canonical layout")
         return report
+    except VerifyError:
+        raise
+    except Exception as exc:  # noqa: BLE001 — malformed content fails the check that met it
+        raise VerifyError(stage, f"{stage}: 内容格式错误 (malformed content): {exc!r}") from None
     finally:
         pkg.close()
 
