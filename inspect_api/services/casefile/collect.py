@@ -194,7 +194,7 @@ def service_docs(session: Session, documents: list[tuple[str, str, str, str | No
     return out
 
 
-def photo_docs(session: Session, storage, owners: list[tuple[str, str]]) -> list[Doc]:
+def photo_docs(session: Session, storage, owners: list[tuple[str, str]], bureau: str = "") -> list[Doc]:
     if not owners:
         return []
     clauses = [(Photo.owner_table == t) & (Photo.owner_id == i) for t, i in owners]
@@ -216,7 +216,7 @@ def photo_docs(session: Session, storage, owners: list[tuple[str, str]]) -> list
                            ["原件 SHA-256", photo.sha256]]}
         key = photo.storage_key
         loader = (lambda k=key: storage.read_bytes(k))
-        out.append(Doc("photo_evidence", None, "", local_day(taken or photo.created_at),
+        out.append(Doc("photo_evidence", None, bureau, local_day(taken or photo.created_at),
                        ((taken or photo.created_at).isoformat(), photo.id), data,
                        (lambda d=data, ld=loader: pdfs.render_photo_page(d, _page_image(ld()))),
                        originals=[(f"original.{ext}", loader)], title=f"照片证据：{caption}"))

@@ -98,7 +98,7 @@ def collect_enforcement(session: Session, storage, case: EnforcementCase, config
     owners = [("inspections", insp.id)] if insp else []
     owners += [("findings", f.id) for f in findings] + [("hazards", h.id) for h in hazards]
     owners += [("rectifications", r.id) for r in rects]
-    docs += c.photo_docs(session, storage, owners)
+    docs += c.photo_docs(session, storage, owners, bureau)
     members = {("enforcement_cases", case.id), *(("penalty_decisions", d.id) for d in case.decisions), *owners,
                *(("notices", n.id) for n in notices), *(("reviews", r.id) for r in reviews)}
     members |= {("photos", d.data["source"]["id"]) for d in docs if d.kind == "photo_evidence"}
@@ -152,7 +152,7 @@ def collect_inspection(session: Session, storage, insp: Inspection, config: Docu
     findings = _findings(session, insp)
     owners = [("inspections", insp.id)] + [("findings", f.id) for f in findings]
     owners += [("hazards", h.id) for h in hazards] + [("rectifications", r.id) for r in rects]
-    docs += c.photo_docs(session, storage, owners)
+    docs += c.photo_docs(session, storage, owners, bureau)
     members = {*owners, *(("notices", n.id) for n in notices), *(("reviews", r.id) for r in reviews)}
     members |= {("photos", d.data["source"]["id"]) for d in docs if d.kind == "photo_evidence"}
     members |= {("service_records", d.data["source"]["id"]) for d in docs
