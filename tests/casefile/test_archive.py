@@ -30,6 +30,20 @@ def api(client, auth, app, monkeypatch):
     return Api()
 
 
+def _bottom_right(page) -> list[str]:
+    """Text drawn in the bottom-right corner of a page (x beyond 80 % of the width, y below 50 pt)."""
+    found = []
+    width = float(page.mediabox.width)
+
+    def visit(text, cm, tm, font, size):
+        x, y = tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5]
+        if text.strip() and x > 0.8 * width and y < 50:
+            found.append(text.strip())
+
+    page.extract_text(visitor_text=visit)
+    return found
+
+
 def _archive(api, case_id, reason=None):
     body = {"kind": "enforcement", "subject_id": case_id}
     if reason:
@@ -72,8 +86,10 @@ def test_legal_officer_reviews_archives_and_the_package_verifies_offline(api, db
     assert outline[0] == "封面" and outline[1] == "卷内目录" and outline[-1] == "备考表"
     assert len(outline) == 3 + len(manifest["entries"])
     first_doc = reader.pages[2]
-    assert first_doc.extract_text().strip().endswith("1")
     assert "行政处罚决定书" in first_doc.extract_text()
+    for number, page in enumerate(reader.pages[2:-1], 1):
+        assert str(number) in _bottom_right(page), f"page {number} has its number at the bottom right"
+    assert _bottom_right(reader.pages[0]) == [] and _bottom_right(reader.pages[-1]) == [], "cover, 备考表 unnumbered"
     toc = reader.pages[1].extract_text()
     assert "卷内目录" in toc and manifest["entries"][0]["number"] in toc.replace("\n", "")
 

@@ -50,7 +50,7 @@ def order_docs(docs: list, order: list) -> list:
     return sorted(docs, key=lambda d: (rank.get(d.kind, len(rank)), d.order))
 
 
-def _audit_doc(events: list, names: dict) -> tuple[dict, bytes, bytes]:
+def _audit_doc(events: list, names: dict) -> tuple[dict, bytes]:
     rows = []
     for e in events:
         who = names.get(e.actor_id) or e.actor_username or "系统"
@@ -61,24 +61,25 @@ def _audit_doc(events: list, names: dict) -> tuple[dict, bytes, bytes]:
             "header": ["时间", "操作人", "操作", "对象", "状态", "理由"], "rows": rows,
             "widths": [28, 30, 32, 30, 22, 28]}
     lines = b"".join(audit_leaf(e) + b"\n" for e in events)
-    return data, pdfs.render_table(data), lines
+    return data, lines
 
 
 def _entries(subject: Subject, profile: dict, events: list, names: dict, files: dict) -> tuple[list, int]:
     entries, page = [], 1
     docs = order_docs(subject.docs, profile["order"][subject.kind])
     audit_rank = profile["order"][subject.kind].index("audit_trail")
-    audit_data, audit_pdf, audit_lines = _audit_doc(events, names)
+    audit_data, audit_lines = _audit_doc(events, names)
     items = [(d.heading, d.kind, d.number, d.responsible, d.date, d.note, d.render, d.data, d.originals)
              for d in docs]
     position = sum(1 for d in docs if profile["order"][subject.kind].index(d.kind) < audit_rank)
     items.insert(position, ("操作记录（审计日志）", "audit_trail", None, subject.bureau, None, None,
-                            lambda: audit_pdf, None, [("events.jsonl", lambda: audit_lines)]))
+                            lambda first: pdfs.render_table(audit_data, first), None,
+                            [("events.jsonl", lambda: audit_lines)]))
     for seq, (title, kind, number, responsible, day, note, render, data, originals) in enumerate(items, 1):
-        pdf = render()
+        pdf = render(page)
         count = pdfs.count_pages(pdf)
         folder = f"documents/{seq:04d}-{kind}"
-        own = {f"{folder}/document.pdf": pdfs.stamp_page_numbers(pdf, page)}
+        own = {f"{folder}/document.pdf": pdf}
         if data is not None:
             own[f"{folder}/data.json"] = rfc8785.dumps(data)
         for name, loader in originals:

@@ -35,7 +35,7 @@ class Doc:
     date: str | None  # ISO date (Asia/Shanghai)
     order: tuple  # within its type
     data: dict
-    render: Callable[[], bytes]
+    render: Callable[[int], bytes]  # first page number -> the numbered PDF
     originals: list = field(default_factory=list)  # [(file name, loader)]
     note: str | None = None
     title: str | None = None
@@ -94,7 +94,7 @@ def _form(bureau: str, title: str, number, fields: list, paragraphs=(), signatur
 
 
 def _form_doc(kind, number, responsible, day, order, data, note=None) -> Doc:
-    return Doc(kind, number, responsible, day, order, data, lambda: pdfs.render_form(data), note=note)
+    return Doc(kind, number, responsible, day, order, data, lambda first: pdfs.render_form(data, first), note=note)
 
 
 def inspection_doc(session: Session, insp: Inspection, ent: Enterprise, bureau: str) -> Doc:
@@ -137,7 +137,8 @@ def notice_doc(session: Session, notice: Notice, config: DocumentConfig) -> Doc:
                          "basis": h.basis} for h in hazards]}
     return Doc("rectification_notice", notice.number, bureau, local_day(notice.issued_at),
                (local_day(notice.issued_at) or "", notice.number or "", notice.id), data,
-               lambda: _invariant(lambda: docs.render_notice_pdf(session, notice, config)))
+               lambda first: pdfs.stamp_page_numbers(
+                   _invariant(lambda: docs.render_notice_pdf(session, notice, config)), first))
 
 
 def _notice_officers(session, notice):
@@ -154,7 +155,8 @@ def review_doc(session: Session, review: Review, config: DocumentConfig) -> Doc:
             "reviewer": _user(session, review.reviewer_id), "co_reviewer": _user(session, review.co_reviewer_id)}
     return Doc("review_opinion", review.number, bureau, local_day(review.reviewed_at),
                (review.reviewed_at.isoformat(), review.id), data,
-               lambda: _invariant(lambda: docs.render_review_pdf(session, review, config)))
+               lambda first: pdfs.stamp_page_numbers(
+                   _invariant(lambda: docs.render_review_pdf(session, review, config)), first))
 
 
 def _invariant(fn):
@@ -214,13 +216,24 @@ def photo_docs(session: Session, storage, owners: list[tuple[str, str]], bureau:
                            ["拍摄人", (_user(session, photo.created_by_id) or {}).get("name")],
                            ["原件", f"original.{ext}（{photo.size} 字节，{photo.width}×{photo.height}）"],
                            ["原件 SHA-256", photo.sha256]]}
-        key = photo.storage_key
-        loader = (lambda k=key: storage.read_bytes(k))
+        loader = _once(lambda k=photo.storage_key: storage.read_bytes(k))
         out.append(Doc("photo_evidence", None, bureau, local_day(taken or photo.created_at),
                        ((taken or photo.created_at).isoformat(), photo.id), data,
-                       (lambda d=data, ld=loader: pdfs.render_photo_page(d, _page_image(ld()))),
+                       (lambda first, d=data, ld=loader: pdfs.render_photo_page(d, _page_image(ld()), first)),
                        originals=[(f"original.{ext}", loader)], title=f"照片证据：{caption}"))
     return out
+
+
+def _once(loader):
+    """The original is read once for its evidence page and its copy in the package."""
+    kept = []
+
+    def load():
+        if not kept:
+            kept.append(loader())
+        return kept[0]
+
+    return load
 
 
 def _page_image(original: bytes) -> bytes | None:

@@ -29,16 +29,26 @@ def invariant():
         rl_config.invariant = before
 
 
-def _build(story, title: str) -> bytes:
+def _build(story, title: str, first_page: int | None = None) -> bytes:
+    """Render; with first_page, each page carries the file's page number at the bottom right."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.platypus import SimpleDocTemplate
+
+    def number(canvas, doc):
+        canvas.saveState()
+        canvas.setFont("Helvetica", 11)
+        canvas.drawRightString(doc.pagesize[0] - 40, 28, str(first_page + doc.page - 1))
+        canvas.restoreState()
 
     buf = io.BytesIO()
     with invariant():
         doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=25 * mm, rightMargin=22 * mm, topMargin=22 * mm,
                                 bottomMargin=22 * mm, title=title, author="inspect_api", creator="inspect_api")
-        doc.build(story)
+        if first_page is None:
+            doc.build(story)
+        else:
+            doc.build(story, onFirstPage=number, onLaterPages=number)
     return buf.getvalue()
 
 
@@ -82,7 +92,7 @@ def officer_text(o: dict | None) -> str:
     return f"{o.get('name') or ''}（执法证号：{o.get('certificate_no') or '—'}）"
 
 
-def render_form(data: dict) -> bytes:
+def render_form(data: dict, first_page: int | None = None) -> bytes:
     """A form document: heading, title, number, a two-column grid of fields, paragraphs, signature lines.
 
     data: {bureau, title, number, fields: [[label, value]…], paragraphs: [str…], signatures: [str…]}
@@ -98,10 +108,10 @@ def render_form(data: dict) -> bytes:
     for para in data.get("paragraphs", []):
         story.append(_p(_e(para), s["body"]))
     story += _signatures(data.get("signatures", []), s)
-    return _build(story, f"{data['title']} {data.get('number') or ''}")
+    return _build(story, f"{data['title']} {data.get('number') or ''}", first_page)
 
 
-def render_photo_page(data: dict, image_bytes: bytes | None) -> bytes:
+def render_photo_page(data: dict, image_bytes: bytes | None, first_page: int | None = None) -> bytes:
     """One photo evidence page: the picture (scaled copy; the original ships untouched beside it) and its facts."""
     from reportlab.lib.units import mm
     from reportlab.platypus import Image, Spacer
@@ -117,10 +127,10 @@ def render_photo_page(data: dict, image_bytes: bytes | None) -> bytes:
         story.append(_p("（原始照片不可读，见原件文件）", s["body"]))
     story.append(_grid([[k, v if v not in (None, "") else "—"] for k, v in data.get("fields", [])],
                        [38 * mm, 110 * mm], s))
-    return _build(story, f"照片证据 {data.get('caption') or ''}")
+    return _build(story, f"照片证据 {data.get('caption') or ''}", first_page)
 
 
-def render_table(data: dict) -> bytes:
+def render_table(data: dict, first_page: int | None = None) -> bytes:
     """A listing (audit trail): title, header row, rows. data: {title, subtitle, header: [...], rows: [[...]…]}"""
     from reportlab.lib.units import mm
 
@@ -128,7 +138,7 @@ def render_table(data: dict) -> bytes:
     story = [_p(_e(data["title"]), s["title"]), _p(_e(data.get("subtitle")), s["number"])]
     widths = [w * mm for w in data.get("widths", [])] or None
     story.append(_grid([data["header"]] + data["rows"], widths, s, header=True))
-    return _build(story, data["title"])
+    return _build(story, data["title"], first_page)
 
 
 def render_cover(cover: dict, counts: dict) -> bytes:
