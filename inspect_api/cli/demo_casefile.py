@@ -1,4 +1,4 @@
-"""Demo data for case files: the legal officer, and a closed enforcement case ready to archive.
+"""Demo data for case files: the legal officer, and a closed enforcement case ready to archive (衡水市华北气体).
 
 ``seed_casefile`` is called with one line at the end of seed_demo; ``build_closed_case`` is also what the
 casefile tests use to make a case the way the officers would: an inspection, a hazard ordered, signed for,
@@ -19,6 +19,8 @@ from ..services.access.actor import Actor
 
 LEGAL_USER = ("legal", "legal", "131102", None, "13110221090", "桃城区应急管理局 法制股 陈静")
 DEMO_CASE_INSPECTION = "DemoCaseInspect1"
+# A 桃城区 demo enterprise without a portal account, so the other demo enterprises' data stay as they are
+DEMO_CASE_ENTERPRISE = "衡水市华北气体有限公司"
 
 
 def _jpeg(seed: int, size=(640, 480)) -> bytes:
@@ -50,7 +52,7 @@ def add_photo(session: Session, storage, owner_table: str, owner, user: User, ta
     return photo
 
 
-def build_closed_case(session: Session, lead: User, co: User, enterprise: Enterprise, enterprise_user: User,
+def build_closed_case(session: Session, lead: User, co: User, enterprise: Enterprise, enterprise_user: User | None,
                       bureau_code: str = "131100", storage=None, inspection_id: str | None = None,
                       photos: int = 1) -> EnforcementCase:
     from ..services.casefile.service import record_service
@@ -59,7 +61,8 @@ def build_closed_case(session: Session, lead: User, co: User, enterprise: Enterp
     from ..services.lifecycle.notices import acknowledge_notice, issue_notice
     from ..services.lifecycle.rectifications import report_rectification, review_rectification
 
-    officer, company = Actor(lead, ip="seed"), Actor(enterprise_user, ip="seed")
+    officer = Actor(lead, ip="seed")
+    company = Actor(enterprise_user, ip="seed") if enterprise_user is not None else None
     now = utcnow()
     started = now - timedelta(days=20)
     insp = Inspection(enterprise_id=enterprise.id, region_code=enterprise.region_id, lead_inspector_id=lead.id,
@@ -77,12 +80,18 @@ def build_closed_case(session: Session, lead: User, co: User, enterprise: Enterp
     notice = issue_notice(session, officer, {
         "hazard_ids": [hazard.id], "officer2_id": co.id, "issued_at": started + timedelta(hours=3),
         "deadline_at": now - timedelta(days=5), "safety_measures": "整改期间停止液氨装卸作业"}, bureau_code)
-    acknowledge_notice(session, company, notice)
-    rect = report_rectification(session, company, hazard, {
-        "description": "报警器已修复并接入DCS，完成联动测试", "measures": "更换探头，校验报警值",
-        "funds": Decimal("12800.00"), "responsible_person": "设备部 周工", "completed_on": (now - timedelta(days=6)).date()})
-    review_rectification(session, officer, rect, {"result": "accepted", "onsite_check": "现场测试报警联动正常",
-                                                  "co_reviewer_id": co.id}, bureau_code)
+    if company is not None:  # the enterprise signs for the notice and reports the fix in the portal
+        acknowledge_notice(session, company, notice)
+        rect = report_rectification(session, company, hazard, {
+            "description": "报警器已修复并接入DCS，完成联动测试", "measures": "更换探头，校验报警值",
+            "funds": Decimal("12800.00"), "responsible_person": "设备部 周工",
+            "completed_on": (now - timedelta(days=6)).date()})
+        review_rectification(session, officer, rect, {"result": "accepted", "onsite_check": "现场测试报警联动正常",
+                                                      "co_reviewer_id": co.id}, bureau_code)
+    else:  # no enterprise account: the notice was served on paper
+        record_service(session, officer, {"document_table": "notices", "document_id": notice.id,
+                                          "served_at": started + timedelta(hours=3, minutes=20), "method": "direct",
+                                          "recipient": "企业安全负责人", "officer2_id": co.id})
     case = open_case(session, officer, {"inspection_id": insp.id, "hazard_ids": [hazard.id],
                                         "cause": "涉嫌未保证安全设施正常使用", "source": "现场检查",
                                         "summary": "现场检查发现液氨储罐区可燃气体报警器未投入使用。"}, bureau_code)
@@ -110,11 +119,9 @@ def seed_casefile(session: Session, actor: Actor, *, password: str, bureau_code:
     if not activity or session.get(Inspection, DEMO_CASE_INSPECTION) is not None:
         return
     people = {u.username: u for u in session.scalars(select(User).where(
-        User.username.in_(("inspector1", "inspector2", "enterprise1"))))}
-    if len(people) < 3 or people["enterprise1"].enterprise_id is None:
-        return
-    enterprise = session.get(Enterprise, people["enterprise1"].enterprise_id)
-    if enterprise.region_id != people["inspector1"].region_id:  # the demo users were changed by hand
-        return
-    build_closed_case(session, people["inspector1"], people["inspector2"], enterprise, people["enterprise1"],
-                      bureau_code, inspection_id=DEMO_CASE_INSPECTION)
+        User.username.in_(("inspector1", "inspector2"))))}
+    enterprise = session.scalars(select(Enterprise).where(Enterprise.name == DEMO_CASE_ENTERPRISE)).first()
+    if len(people) < 2 or enterprise is None or enterprise.region_id != people["inspector1"].region_id:
+        return  # the demo data were changed by hand: leave them alone
+    build_closed_case(session, people["inspector1"], people["inspector2"], enterprise, None, bureau_code,
+                      inspection_id=DEMO_CASE_INSPECTION)
