@@ -21,12 +21,13 @@ def invariant():
     """reportlab without creation dates or random document ids: the same data gives the same bytes."""
     from reportlab import rl_config
 
-    before = rl_config.invariant
-    rl_config.invariant = 1
+    before = rl_config.invariant, rl_config.useA85
+    # binary streams: without reportlab's C accelerator ASCII85-encoding a photo costs more than drawing it
+    rl_config.invariant, rl_config.useA85 = 1, 0
     try:
         yield
     finally:
-        rl_config.invariant = before
+        rl_config.invariant, rl_config.useA85 = before
 
 
 def _build(story, title: str, first_page: int | None = None) -> bytes:
