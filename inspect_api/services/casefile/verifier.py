@@ -453,13 +453,13 @@ class Package:
         if len(set(names)) != len(names):
             raise VerifyError("unlisted_file", "卷宗包中有重名文件 (duplicate member names)")
         self.members = {}
-        self._fh = open(path, "rb")
         for info in infos:
             if info.compress_type != 0 or info.file_size > 2 ** 32 - 2:
                 raise VerifyError("zip_layout", f"{info.filename}: 非规范存储 (not stored as the format requires)")
             raw_name = info.filename.encode("utf-8")
             self.members[info.filename] = (info.header_offset + 30 + len(raw_name), info.file_size,
                                            info.header_offset)
+        self._fh = open(path, "rb")
 
     def close(self):
         self._fh.close()
