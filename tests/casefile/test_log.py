@@ -159,3 +159,25 @@ def test_inclusion_proofs_stay_logarithmic(size):
         path = reader.path(index, 0, size, "sha256")
         assert v.verify_inclusion(index, size, leaves[index], path, root)
         assert len(path) <= (size - 1).bit_length()
+
+
+def test_log_endpoints(app, db, world, client, auth, monkeypatch):
+    monkeypatch.setitem(app.config, "CASEFILE_SIGNING_KEY", KEY_LINE)
+    h = auth.headers("supervisor")
+    assert client.get("/api/v1/casefile-log/checkpoint", headers=h).status_code == 404
+    _events(db, 9)
+    log_service.make_checkpoint(db, SIGNER)
+    db.commit()
+    body = client.get("/api/v1/casefile-log/checkpoint", headers=h).get_json()
+    assert body["verifier_key"] == VKEY and v.verify_checkpoint(body["text"], VKEY)["size"] == body["tree_size"]
+    size = body["tree_size"]
+    proof = client.get(f"/api/v1/casefile-log/inclusion?index=2&tree_size={size}", headers=h).get_json()
+    leaf = db.get(LogEntry, 2)
+    assert v.verify_inclusion(2, size, bytes.fromhex(leaf.leaf_sha256), [bytes.fromhex(x) for x in proof["sha256"]],
+                              bytes.fromhex(body["root_sha256"]))
+    c = client.get(f"/api/v1/casefile-log/consistency?size1=3&size2={size}", headers=h).get_json()
+    assert v.verify_consistency(3, size, log_service.roots(db, 3)["sha256"], bytes.fromhex(body["root_sha256"]),
+                                [bytes.fromhex(x) for x in c["sha256"]])
+    bad = client.get(f"/api/v1/casefile-log/inclusion?index={size}&tree_size={size}", headers=h)
+    assert bad.status_code == 422 and bad.get_json()["details"]["reason"] == "index outside the tree"
+    assert client.get("/api/v1/casefile-log/checkpoint", headers=auth.headers("enterprise1")).status_code == 403

@@ -67,3 +67,14 @@ def test_other_roles(app, client, db, closed_case, legal, world):
     portal_login(client, "supervisor_taocheng")
     page = client.get(f"/casefiles/review/enforcement/{closed_case.id}").get_data(as_text=True)
     assert "评查意见" in page and "确认归档" not in page
+
+
+def test_supervisors_see_the_log_alarms(app, client, db, world):
+    from inspect_api.models import LogAlarm
+
+    db.add(LogAlarm(kind="audit_changed", log_index=7, audit_event_id=42, detail={"action": "case.close"}))
+    db.commit()
+    portal_login(client, "supervisor")
+    page = client.get("/casefiles").get_data(as_text=True)
+    assert "审计日志告警（1）" in page and "#42" in page
+    assert "audit_changed" in client.get("/casefiles/log").get_data(as_text=True)
