@@ -17,6 +17,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..errors import AppError
 from ..extensions import db
 from ..services.casefile import archive as casefile_service
 from ..services.casefile import keys as key_service
@@ -100,9 +101,13 @@ def register(app) -> None:
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     def profile_set(bureau, path):
         """Set a bureau's filing profile from a JSON file (order, required documents, deadlines, retention)."""
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-        profile_service.set_profile(db.session, bureau, data, "cli")
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+            profile_service.set_profile(db.session, bureau, data, "cli")
+        except (ValueError, AppError) as exc:
+            db.session.rollback()
+            raise click.ClickException(f"{getattr(exc, 'message', exc)} {getattr(exc, 'details', '')}") from None
         db.session.commit()
         click.echo(f"profile of {bureau} saved")
 

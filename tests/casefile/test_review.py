@@ -90,3 +90,20 @@ def test_profiles_are_data_and_bad_ones_are_refused(db):
     bad["order"]["enforcement"].append("unknown_document")
     with pytest.raises(ValidationError):
         profiles.set_profile(db, "131102", bad, "test")
+
+
+def test_profile_cli(app, db, tmp_path):
+    import json
+
+    runner = app.test_cli_runner()
+    shown = runner.invoke(args=["casefile", "profile-show", "131102"])
+    assert shown.exit_code == 0 and json.loads(shown.output)["retention"]["enforcement"] == "永久"
+    data = profiles.default_profile()
+    data["retention"]["enforcement"] = "30年"
+    (tmp_path / "p.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    out = runner.invoke(args=["casefile", "profile-set", "131102", str(tmp_path / "p.json")])
+    assert out.exit_code == 0, out.output
+    assert profiles.bureau_profile(db, "131102")["retention"]["enforcement"] == "30年"
+    (tmp_path / "bad.json").write_text("{}", encoding="utf-8")
+    out = runner.invoke(args=["casefile", "profile-set", "131102", str(tmp_path / "bad.json")])
+    assert out.exit_code == 1 and "order" in out.output
