@@ -5,6 +5,7 @@ filing profiles.
     flask casefile checkpoint                            log new audit events, sign a checkpoint, print it
     flask casefile recheck                               re-check the log; exit 1 and alarms when it changed
     flask casefile verify FILE [--key VKEY]              the shipped verifier's checks (exit code per check)
+    flask casefile archive KIND SUBJECT_ID --as USER     archive outside a web request (large files)
     flask casefile profile-show [BUREAU] / profile-set BUREAU FILE
 """
 from __future__ import annotations
@@ -88,6 +89,31 @@ def register(app) -> None:
         """Verify a package offline, as the shipped verify.py does."""
         vkey = vkey or _settings().signer_loader().vkey
         sys.exit(verifier.main([package, "--key", vkey]))
+
+    @group.command("archive")
+    @click.argument("kind", type=click.Choice(["enforcement", "inspection"]))
+    @click.argument("subject_id")
+    @click.option("--as", "username", required=True, help="the legal officer who archives")
+    @click.option("--reason", default=None, help="required when the review has blocking findings")
+    def archive(kind, subject_id, username, reason):
+        """Archive a file outside a web request (large files; later the background job does this)."""
+        from sqlalchemy import select
+
+        from ..models import User
+        from ..services.access.actor import Actor
+
+        user = db.session.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            raise click.ClickException(f"no user {username}")
+        try:
+            cf = casefile_service.archive_file(db.session, _settings(), Actor(user, ip="cli"), kind, subject_id,
+                                               reason)
+        except AppError as exc:
+            db.session.rollback()
+            findings = (exc.details or {}).get("findings") or []
+            raise click.ClickException(exc.message + "".join(f"\n  {f['code']}: {f['message']}" for f in findings))
+        db.session.commit()
+        click.echo(f"{cf.archive_no} {cf.id} root SM3 {cf.root_sm3} ({cf.entry_count} documents, {cf.page_count} pages)")
 
     @group.command("profile-show")
     @click.argument("bureau", required=False)

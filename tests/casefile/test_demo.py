@@ -24,3 +24,16 @@ def test_demo_seed_has_a_legal_officer_and_a_case_ready_to_archive(db, settings,
     assert findings == []
     cf = archive_service.archive_file(db, settings, legal_actor(legal), "enforcement", case.id)
     assert cf.entry_count >= 8 and cf.findings == []
+
+
+def test_cli_archive(app, db, closed_case, legal, monkeypatch):
+    from .conftest import KEY_LINE
+
+    monkeypatch.setitem(app.config, "CASEFILE_SIGNING_KEY", KEY_LINE)
+    db.commit()
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["casefile", "archive", "enforcement", closed_case.id, "--as", "inspector1"])
+    assert out.exit_code == 1 and "法制审核" in out.output
+    out = runner.invoke(args=["casefile", "archive", "enforcement", closed_case.id, "--as", "legal1"])
+    assert out.exit_code == 0, out.output
+    assert "应急档〔" in out.output and "documents" in out.output
