@@ -52,6 +52,21 @@ def ensure_not_archived(session: Session, table: str, object_id: str | None) -> 
         raise ArchivedFileLocked(details={"object_table": table, "object_id": object_id})
 
 
+def archived_push_ids(session: Session, table: str, upserts: dict, deleted: list) -> set:
+    """For the sync push (bulk writes bypass the flush hook): ids of pushed rows that would change an
+    archived object — an update or deletion of one, or a new row under an archived parent."""
+    keys = [(table, rec_id) for rec_id in list(upserts) + list(deleted)]
+    parent = CHILD_LINKS.get(table)
+    links = {}
+    for rec_id, values in upserts.items():
+        if parent and isinstance(values, dict) and values.get(parent[1]):
+            links[rec_id] = (parent[0], values[parent[1]])
+        elif table == "photos" and isinstance(values, dict) and values.get("owner_id"):
+            links[rec_id] = (values.get("owner_table"), values["owner_id"])
+    hit = set(archived_objects(session, keys + list(links.values())))
+    return {rec_id for t, rec_id in keys if (t, rec_id) in hit} | {r for r, key in links.items() if key in hit}
+
+
 def _touched(session: Session) -> list[tuple[str, str]]:
     keys = []
     for obj in list(session.dirty) + list(session.deleted):
