@@ -181,3 +181,14 @@ def test_log_endpoints(app, db, world, client, auth, monkeypatch):
     bad = client.get(f"/api/v1/casefile-log/inclusion?index={size}&tree_size={size}", headers=h)
     assert bad.status_code == 422 and bad.get_json()["details"]["reason"] == "index outside the tree"
     assert client.get("/api/v1/casefile-log/checkpoint", headers=auth.headers("enterprise1")).status_code == 403
+
+
+def test_development_key_is_made_once_under_the_instance_folder(tmp_path):
+    from inspect_api.services.casefile.keys import SigningKeyMissing, load_signer
+
+    first = load_signer(None, str(tmp_path), "development", "dev/log")
+    again = load_signer(None, str(tmp_path), "testing", "dev/log")
+    assert first.vkey == again.vkey and oct((tmp_path / "casefile-signing.key").stat().st_mode)[-3:] == "600"
+    with pytest.raises(SigningKeyMissing):
+        load_signer(None, str(tmp_path), "production", "dev/log")
+    assert load_signer(KEY_LINE, str(tmp_path), "production", "x").vkey == VKEY

@@ -88,10 +88,18 @@ def load_signer(configured: str | None, instance_path: str, env: str, default_na
         raise SigningKeyMissing()
     path = os.path.join(instance_path, DEV_KEY_FILE)
     if not os.path.exists(path):
+        import tempfile
+
         os.makedirs(instance_path, exist_ok=True)
         line, _ = generate_key(default_name)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd, tmp = tempfile.mkstemp(dir=instance_path, prefix=".casefile-key-")  # mode 0600
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(line + "\n")
+        try:
+            os.link(tmp, path)  # atomic, and the first of two racing processes wins
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
     with open(path, encoding="ascii") as fh:
         return parse_private(fh.read().strip())
