@@ -85,6 +85,10 @@ class DefaultConfig:
     # 安全承诺: the hour (Asia/Shanghai) by which enterprises with a major hazard source submit the day's
     # commitment; 10 follows a provincial practice (docs/selfcheck.md), not a national rule
     COMMITMENT_HOUR = 10
+    # Case files (卷宗): the checkpoint signing key (a PRIVATE+KEY line or a file path; development and
+    # testing fall back to an instance-folder key) and the bureau log's origin line (defaults from BUREAU_CODE)
+    CASEFILE_SIGNING_KEY = None
+    CASEFILE_LOG_ORIGIN = None
 
     DEMO_PASSWORD = "demo12345"
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024

@@ -8,6 +8,7 @@ BLUEPRINT_MODULES = [
     "auth", "users", "devices", "regions", "enterprises", "checklists", "audit",
     "sync", "uploads", "photos", "hazards", "notices", "rectifications", "enforcement", "stats",
     "selfcheck", "criteria",
+    "casefiles",
 ]
 
 

@@ -257,4 +257,6 @@ def seed_demo(session: Session, actor: Actor | None = None, *, password: str, bu
         seed_selfcheck(session)
     session.flush()
     seed_criteria(session)  # cli/demo_criteria.py (issue #15)
+    from .demo_casefile import seed_casefile  # case files (issue 22): the legal user and a closed case
+    seed_casefile(session, actor, password=password, bureau_code=bureau_code, activity=activity)
     return report

@@ -15,3 +15,7 @@ from .audit import AuditEvent  # noqa: F401
 from .selfcheck import (  # noqa: F401
     CheckDuty, DutyHolder, MajorHazardSource, RecheckSample, RecheckTask, SafetyCommitment, SelfCheck, SelfCheckDue,
 )
+from .casefile import (  # noqa: F401
+    CaseFile, CaseFileMember, CaseFileProfile, CaseFileSupplement, Checkpoint, LogAlarm, LogEntry, LogNode,
+    LogState, ServiceRecord,
+)

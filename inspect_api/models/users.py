@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from ..extensions import db
 from .base import BigIntPK, SealedString, TimestampMixin, UTCDateTime, new_id, sealed_index, utcnow
 
-ROLES = ("admin", "supervisor", "inspector", "enterprise", "security_admin", "audit_admin")
+ROLES = ("admin", "supervisor", "inspector", "enterprise", "security_admin", "audit_admin", "legal")
 # 三权分立 (等保三级): system administrator, security administrator, audit administrator — no account holds two
 ADMIN_ROLES = ("admin", "security_admin", "audit_admin")
 

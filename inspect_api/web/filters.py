@@ -15,6 +15,7 @@ ROLE_LABELS = {
     "supervisor": _l("监管人员"),
     "inspector": _l("执法检查人员"),
     "enterprise": _l("企业安全管理人员"),
+    "legal": _l("法制审核人员"),
 }
 
 

@@ -24,6 +24,7 @@ HOME_BY_ROLE = {
     "supervisor": "desk.home",
     "admin": "admin_portal.users",
     "security_admin": "admin_portal.users",
+    "legal": "casefiles.index",
 }
 
 

@@ -18,7 +18,7 @@ from ...models import (
     RemediationPlan, Review, Upload, User, region_prefix,
 )
 
-STAFF_ROLES = ("supervisor", "inspector")
+STAFF_ROLES = ("supervisor", "inspector", "legal")  # legal: read-mostly, scoped like a supervisor
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def _check_role_fields(session: Session, user: User) -> None:
         raise _field_error("role", "未知角色 (unknown role)")
     if user.region_id and session.get(Region, user.region_id) is None:
         raise _field_error("region_code", "行政区划代码不存在 (unknown region code)")
-    if user.role in ("supervisor", "inspector") and not user.region_id:
+    if user.role in ("supervisor", "inspector", "legal") and not user.region_id:
         raise _field_error("region_code", "监管人员必须有管辖区域 (a jurisdiction is required)")
     if user.role == "inspector" and not (user.certificate_no or "").strip():
         raise _field_error("certificate_no", "执法人员必须有执法证号 (an enforcement certificate number is required)")

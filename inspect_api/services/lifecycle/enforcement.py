@@ -23,6 +23,7 @@ from ...models import (
 from ...models.enforcement import PENALTY_KINDS
 from ..access.actor import Actor
 from ..access.audit import record_event
+from ..casefile.guard import ensure_not_archived
 from .numbering import SHANGHAI, assign_number
 from ..access.scope import get_scoped, scope_clause
 
@@ -127,6 +128,7 @@ def record_penalty(session: Session, actor: Actor, case: EnforcementCase, data: 
         raise _field_error("target", "处罚对象须为 unit 或 person")
     allocate_seq(session, 0)
     _lock_case(session, actor, case)
+    ensure_not_archived(session, "enforcement_cases", case.id)
     if case.status == "closed":
         raise InvalidCaseState("已结案的案件不能再作出处罚 (the case is closed)",
                                details={"action": "record_penalty", "status": case.status, "reason": "state"})
@@ -162,6 +164,7 @@ def record_payment(session: Session, actor: Actor, decision: PenaltyDecision, da
 
         raise NotFound("penalty not found")
     session.refresh(decision, with_for_update=True)
+    ensure_not_archived(session, "penalty_decisions", decision.id)
     if decision.kind != "fine" or decision.payment_status != "unpaid":
         raise InvalidCaseState("该处罚没有待缴罚款 (nothing unpaid on this decision)",
                                details={"action": "record_payment", "status": decision.payment_status,
@@ -187,6 +190,7 @@ def close_case(session: Session, actor: Actor, case: EnforcementCase, reason: st
     _require_role(actor)
     allocate_seq(session, 0)
     _lock_case(session, actor, case)
+    ensure_not_archived(session, "enforcement_cases", case.id)
     if case.status != "decided":
         raise InvalidCaseState("只有已作出处罚决定的案件可以结案 (only decided cases close)",
                                details={"action": "close", "status": case.status, "reason": "state"})

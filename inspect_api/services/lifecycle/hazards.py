@@ -85,6 +85,7 @@ from ...models import Hazard, Inspection, Notice, Photo, User, allocate_seq, utc
 from ...models.hazards import HAZARD_GRADES
 from ..access.actor import Actor
 from ..access.audit import record_event
+from ..casefile.guard import ensure_not_archived
 from ..access.scope import region_in_scope, scope_clause
 from ..criteria import rules as criteria_rules
 
@@ -368,6 +369,7 @@ def transition(session: Session, actor: Actor, hazard: Hazard, action: str, **pa
         raise NotFound("hazard not found")
     if locked is not hazard:  # pragma: no cover - a detached copy was passed in
         hazard = locked
+    ensure_not_archived(session, "hazards", hazard.id)
     expected = params.get("expected_version")
     if expected is not None and int(expected) != hazard.version:
         raise PreconditionFailed("隐患已被他人修改，请刷新 (the hazard changed since it was read)",

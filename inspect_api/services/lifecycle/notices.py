@@ -19,6 +19,7 @@ from ...errors import Forbidden, NotFound, ValidationError
 from ...models import Enterprise, Hazard, Notice, User, allocate_seq, utcnow
 from ..access.actor import Actor
 from ..access.audit import record_event
+from ..casefile.guard import ensure_not_archived
 from .hazards import InvalidTransition, overdue_clause, transition
 from .numbering import assign_number
 from ..access.scope import get_scoped, region_in_scope, scope_clause
@@ -125,6 +126,7 @@ def acknowledge_notice(session: Session, actor: Actor, notice: Notice, reason: s
         if session.scalar(select(Notice.id).where(Notice.id == notice.id, scope_clause(Notice, user))) is None:
             raise NotFound("notice not found")
     session.refresh(notice, with_for_update=True)
+    ensure_not_archived(session, "notices", notice.id)
     if user is not None and user.role != "enterprise":
         raise InvalidTransition("只有企业可以签收 (only the enterprise acknowledges)",
                                 details={"action": "acknowledge", "status": notice.status, "reason": "role"})

@@ -24,6 +24,7 @@ from ...errors import Forbidden, ValidationError
 from ...models import Hazard, Rectification, Review, User, allocate_seq, utcnow
 from ..access.actor import Actor
 from ..access.audit import record_event
+from ..casefile.guard import ensure_not_archived
 from .hazards import InvalidTransition, count_ready_photos, transition
 from .notices import check_officers
 from .numbering import SHANGHAI, assign_number
@@ -50,6 +51,7 @@ def report_rectification(session: Session, actor: Actor, hazard: Hazard, data: d
     if completed_on is not None and completed_on > utcnow().astimezone(SHANGHAI).date():
         raise _field_error("completed_on", "完成日期不能晚于今天 (completion date is in the future)")
     allocate_seq(session, 0)
+    ensure_not_archived(session, "hazards", hazard.id)
     with session.begin_nested():
         rect = Rectification(
             hazard_id=hazard.id, enterprise_id=hazard.enterprise_id, region_code=hazard.region_code,
@@ -90,6 +92,7 @@ def review_rectification(session: Session, actor: Actor, rect: Rectification, da
 
         raise NotFound("rectification not found")
     session.refresh(rect, with_for_update=True)
+    ensure_not_archived(session, "rectifications", rect.id)
     hazard = session.get(Hazard, rect.hazard_id)
     action = "accept" if result == "accepted" else "reject"
     if user is not None and user.role != "inspector":

@@ -8,6 +8,7 @@ from ...errors import Forbidden, ValidationError
 from ...models import allocate_seq, current_seq, utcnow
 from ...models.hazards import hazard_items_of_findings
 from ..access.actor import Actor
+from ..casefile.guard import archived_push_ids
 from .push_rules import (
     RULES, PushResult, _Ctx, _delete_allowed, _keep_server_values, _load_existing, _load_parents, _Reject,
     _same, _values, check_changes_shape,
@@ -86,6 +87,8 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
         spec = specs[table]
         existing, hidden = ctx.existing[table], ctx.hidden[table]
         rule = RULES[table]
+        archived = archived_push_ids(session, spec.model.__tablename__, {
+            i: converted[(table, i)] for i in upserts}, deleted)  # casefile guard (bulk writes skip the flush hook)
         for rec_id, raw in upserts.items():
             values = converted[(table, rec_id)]
             try:
@@ -93,6 +96,8 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
                     raise values
                 if rec_id in hidden:
                     raise _Reject("not found")
+                if rec_id in archived:
+                    raise _Reject("archived: the record belongs to an archived case file")
                 row = existing.get(rec_id)
                 if row is not None and _same(spec, values, row):
                     # nothing to change (a replayed push): the row stays as it is, and stays
@@ -122,6 +127,9 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
             row = existing.get(rec_id)
             if rec_id in hidden:
                 ctx.result.reject(table, rec_id, "not found")
+                continue
+            if rec_id in archived:
+                ctx.result.reject(table, rec_id, "archived: the record belongs to an archived case file")
                 continue
             if row is None or row.deleted_at is not None:
                 continue  # deleting what does not exist is ignored
