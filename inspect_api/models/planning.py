@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, cast
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from ..extensions import db
 from .base import SyncMixin, TimestampMixin, UTCDateTime, new_id
@@ -114,3 +114,8 @@ class InspectionTask(SyncMixin, TimestampMixin, db.Model):
     lead_inspector = relationship("User", foreign_keys=[lead_inspector_id])
     co_inspector = relationship("User", foreign_keys=[co_inspector_id])
     plan = relationship("InspectionPlan")
+
+
+# The lists as JSON text for the tablets (WatermelonDB has no array columns); read-only, loaded on demand.
+InspectionTask.template_ids_json = column_property(cast(InspectionTask.__table__.c.template_ids, Text), deferred=True)
+InspectionTask.item_ids_json = column_property(cast(InspectionTask.__table__.c.item_ids, Text), deferred=True)
