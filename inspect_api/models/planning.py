@@ -109,10 +109,17 @@ class InspectionTask(SyncMixin, TimestampMixin, db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    # the documents (numbered like the others, services/lifecycle/numbering.py)
+    notice_number: Mapped[str | None] = mapped_column(String(60))  # 检查任务通知书
+    record_number: Mapped[str | None] = mapped_column(String(60))  # 现场检查记录
+    record_recorder_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    record_representative: Mapped[str | None] = mapped_column(String(100))
+    record_refused: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     enterprise = relationship("Enterprise")
     lead_inspector = relationship("User", foreign_keys=[lead_inspector_id])
     co_inspector = relationship("User", foreign_keys=[co_inspector_id])
+    recorder = relationship("User", foreign_keys=[record_recorder_id])
     plan = relationship("InspectionPlan")
 
 
