@@ -15,7 +15,7 @@ def _person(user):
     return {"id": user.id, "name": user.display_name or user.username, "certificate_no": user.certificate_no}
 
 
-class PlanSchema(Schema):
+class InspectionPlanSchema(Schema):
     id = fields.String()
     region_code = fields.String()
     year = fields.Integer()
