@@ -113,9 +113,9 @@ def create_plan(session: Session, actor: Actor, data: dict) -> InspectionPlan:
     if exists:
         raise Conflict("该辖区本年度已有计划，请修订现有计划 (a plan exists for this year: amend it)",
                        code="plan_exists", details={"plan_id": exists})
+    fields = {"booked_days": 0, "marked_enterprise_ids": [], **{k: data[k] for k in EDITABLE if k in data}}
     plan = InspectionPlan(region_code=region, year=data["year"], version=1, status="draft",
-                          created_by_id=actor.id, booked_days=0, marked_enterprise_ids=[],
-                          **{k: data[k] for k in EDITABLE if k in data})
+                          created_by_id=actor.id, **fields)
     plan.title = plan.title or f"{data['year']}年度监督检查计划"
     recompute(session, plan)
     session.add(plan)
