@@ -25,7 +25,7 @@ from .notices import pdf_response
 from .security import auth_required, current_actor
 from .stats import download
 
-blp = Blueprint("planning", __name__, url_prefix="/api/v1",
+blp = Blueprint("planning_api", __name__, url_prefix="/api/v1",
                 description="Enforcement planning: 年度计划, 双随机抽取, 检查任务, 检查码")
 STAFF = ("inspector", "supervisor", "admin")
 

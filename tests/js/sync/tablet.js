@@ -11,6 +11,8 @@
 //   {"cmd": "get", "table": "hazards", "id": "…"}                   -> {"record": raw|null}
 //   {"cmd": "all", "table": "hazards"}                               -> {"records": [raw…]}
 //   {"cmd": "exit"}
+// The tablet's schema version comes from TABLET_SCHEMA_VERSION (default 1): version 2 adds the table
+// inspection_tasks and the column inspections.task_id (planning, issue #14), with their migration.
 // Every answer carries "errors": what WatermelonDB logged with console.error/warn since the
 // last answer (its sync warnings, e.g. "[Sync] Server wants client to create record …").
 'use strict'
@@ -33,8 +35,23 @@ for (const level of ['error', 'warn']) {
 }
 
 const c = (name, type, isOptional = false) => ({ name, type, isOptional })
+const SCHEMA_VERSION = Number(process.env.TABLET_SCHEMA_VERSION || 1)
+const { createTable, addColumns } = require('@nozbe/watermelondb/Schema/migrations')
+// what each later version adds: tables, and columns of existing tables
+const LATER = {
+  2: {
+    tables: [tableSchema({
+      name: 'inspection_tasks',
+      columns: [c('enterprise_id', 'string'), c('plan_id', 'string', true), c('kind', 'string'), c('status', 'string'),
+        c('title', 'string'), c('lead_inspector_id', 'string'), c('co_inspector_id', 'string'),
+        c('window_start_at', 'number'), c('window_end_at', 'number'), c('template_ids', 'string'),
+        c('item_ids', 'string'), c('is_joint', 'boolean'), c('code', 'string'), c('note', 'string', true)],
+    })],
+    columns: { inspections: [c('task_id', 'string', true)] },
+  },
+}
 const schema = appSchema({
-  version: 1,
+  version: SCHEMA_VERSION,
   tables: [
     tableSchema({ name: 'regions', columns: [c('name', 'string'), c('parent_id', 'string', true), c('level', 'number')] }),
     tableSchema({
@@ -80,7 +97,11 @@ const schema = appSchema({
         c('taken_at', 'number', true), c('latitude', 'number', true), c('longitude', 'number', true),
         c('status', 'string', true)],
     }),
-  ],
+  ].map((t) => {
+    let columns = Object.values(t.columns)
+    for (let v = 2; v <= SCHEMA_VERSION; v++) columns = columns.concat((LATER[v].columns || {})[t.name] || [])
+    return tableSchema({ name: t.name, columns })
+  }).concat(...Array.from({ length: SCHEMA_VERSION - 1 }, (_, i) => LATER[i + 2].tables)),
 })
 
 const modelClasses = schema.tables ? Object.keys(schema.tables).map((table) => {
@@ -90,7 +111,13 @@ const modelClasses = schema.tables ? Object.keys(schema.tables).map((table) => {
 }) : []
 
 // migrations (none yet at schema 1) let synchronize() send the `migration` parameter later
-const migrations = schemaMigrations({ migrations: [] })
+const migrations = schemaMigrations({
+  migrations: Array.from({ length: SCHEMA_VERSION - 1 }, (_, i) => ({
+    toVersion: i + 2,
+    steps: LATER[i + 2].tables.map((t) => createTable({ name: t.name, columns: Object.values(t.columns) })).concat(
+      Object.entries(LATER[i + 2].columns || {}).map(([table, columns]) => addColumns({ table, columns }))),
+  })),
+})
 const adapter = new LokiJSAdapter({ schema, migrations, useWebWorker: false, useIncrementalIndexedDB: false })
 const database = new Database({ adapter, modelClasses })
 
@@ -164,7 +191,8 @@ async function sync({ limit, lose_push_response: losePushResponse, pause_before_
         await new Promise((resolve) => { resumeWaiter = resolve })
       }
       // a bare fetch: the body goes out as text/plain;charset=UTF-8
-      const resp = await fetch(`${server}/api/v1/sync?last_pulled_at=${lastPulledAt}`, {
+      const version = SCHEMA_VERSION > 1 ? `&schema_version=${SCHEMA_VERSION}` : ''
+      const resp = await fetch(`${server}/api/v1/sync?last_pulled_at=${lastPulledAt}${version}`, {
         method: 'POST', body: JSON.stringify(changes), headers: { Authorization: `Bearer ${token}` },
       })
       const text = await resp.text()

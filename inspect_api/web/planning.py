@@ -1,0 +1,153 @@
+"""Planning pages: plans, draws and tasks for supervisors and inspectors (the legal office's view), and the
+enterprise's 检查码 check (phone first)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..errors import AppError
+from ..extensions import db
+from ..models import Enterprise, User
+from ..services.lifecycle.documents import DocumentConfig
+from ..services.planning import documents as docs_service
+from ..services.planning import draw as draw_service
+from ..services.planning import plans as plan_service
+from ..services.planning import stats as stats_service
+from ..services.planning import tasks as task_service
+from .common import paginate, service_message
+from .session_auth import current_portal_actor, login_required
+
+bp = Blueprint("planning", __name__, url_prefix="/planning")
+STAFF = ("inspector", "supervisor")
+PLAN_STATUS_NAMES = {"draft": "草稿", "approved": "已批准", "published": "已发布", "superseded": "已被修订"}
+
+
+def _common():
+    return {"kind_names": task_service.KIND_NAMES, "status_names": task_service.STATUS_NAMES,
+            "plan_status_names": PLAN_STATUS_NAMES, "format_code": task_service.format_code}
+
+
+@bp.route("/")
+@login_required(*STAFF)
+def index():
+    actor = current_portal_actor()
+    plans = list(db.session.scalars(plan_service.plans_stmt(actor.user).limit(20)))
+    status = request.args.get("status") or None
+    mine = actor.role == "inspector"
+    page = paginate(task_service.tasks_stmt(actor.user, status=status, mine=mine))
+    return render_template("planning/index.html", plans=plans, page=page, status=status, **_common())
+
+
+@bp.route("/plans/<plan_id>")
+@login_required(*STAFF)
+def plan(plan_id):
+    actor = current_portal_actor()
+    p = plan_service.get_plan(db.session, actor.user, plan_id)
+    draws = list(db.session.scalars(draw_service.draws_stmt(actor.user, p.id)))
+    completion = stats_service.plan_completion(db.session, actor.user, p)
+    names = dict(db.session.execute(select(Enterprise.id, Enterprise.name)
+                                    .where(Enterprise.id.in_(p.key_enterprise_ids or []))).all())
+    return render_template("planning/plan.html", plan=p, draws=draws, completion=completion, key_names=names,
+                           can_decide=actor.role == "supervisor", **_common())
+
+
+@bp.route("/plans/<plan_id>/<action>", methods=["POST"])
+@login_required("supervisor")
+def plan_action(plan_id, action):
+    actor = current_portal_actor()
+    p = plan_service.get_plan(db.session, actor.user, plan_id)
+    if action not in ("approve", "publish"):
+        return redirect(url_for(".plan", plan_id=p.id))
+    try:
+        getattr(plan_service, f"{action}_plan")(db.session, actor, p)
+        db.session.commit()
+        flash(_("计划已批准") if action == "approve" else _("计划已发布"), "success")
+    except AppError as exc:
+        db.session.rollback()
+        flash(service_message(exc.message), "error")
+    return redirect(url_for(".plan", plan_id=plan_id))
+
+
+def _people(ids):
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(list(ids))))}
+
+
+@bp.route("/draws/<draw_id>")
+@login_required(*STAFF)
+def draw(draw_id):
+    actor = current_portal_actor()
+    d = draw_service.get_draw(db.session, actor.user, draw_id)
+    ents = dict(db.session.execute(select(Enterprise.id, Enterprise.name)
+                                   .where(Enterprise.id.in_([r[0] for r in d.result]))).all())
+    people = _people({x for r in d.result for x in r[1:] if x})
+    return render_template("planning/draw.html", draw=d, ents=ents, people=people, verified=None, **_common())
+
+
+@bp.route("/draws/<draw_id>/verify", methods=["POST"])
+@login_required(*STAFF)
+def draw_verify(draw_id):
+    actor = current_portal_actor()
+    d = draw_service.get_draw(db.session, actor.user, draw_id)
+    outcome = draw_service.verify_draw(db.session, d)
+    if outcome["verified"]:
+        flash(_("复核通过：按公开记录重新运行，结果一致"), "success")
+    else:
+        flash(_("复核不通过：记录与重新运行的结果不一致"), "error")
+    return redirect(url_for(".draw", draw_id=d.id))
+
+
+@bp.route("/draws/<draw_id>/publication.<fmt>")
+@login_required(*STAFF)
+def draw_publication(draw_id, fmt):
+    from ..api.stats import download  # the same streamed attachment as the API's exports
+    from ..api.planning import _table
+
+    actor = current_portal_actor()
+    d = draw_service.get_draw(db.session, actor.user, draw_id)
+    fmt = "xlsx" if fmt == "xlsx" else "csv"
+    rows = stats_service.publication_rows(db.session, d)
+    return download(_table(f"抽查结果公示 {d.period_label}", stats_service.PUBLICATION_HEADER, rows, fmt), fmt,
+                    f"抽查结果公示_{d.period_label}", f"draw-publication-{d.id}")
+
+
+@bp.route("/tasks/<task_id>")
+@login_required(*STAFF)
+def task(task_id):
+    actor = current_portal_actor()
+    t = task_service.get_task(db.session, actor.user, task_id)
+    return render_template("planning/task.html", task=t, **_common())
+
+
+@bp.route("/tasks/<task_id>/<doc>.pdf")
+@login_required(*STAFF)
+def task_pdf(task_id, doc):
+    from ..api.notices import pdf_response
+
+    actor = current_portal_actor()
+    t = task_service.get_task(db.session, actor.user, task_id)
+    config = DocumentConfig.from_mapping(current_app.config)
+    if doc == "notice":
+        docs_service.number_notice(db.session, actor, t, current_app.config["BUREAU_CODE"])
+        data = docs_service.render_task_notice_pdf(db.session, t, config)
+        db.session.commit()
+        return pdf_response(data, f"检查任务通知书-{t.notice_number}.pdf", f"task-notice-{t.id}.pdf")
+    data = docs_service.render_record_pdf(db.session, t, config)
+    return pdf_response(data, f"现场检查记录-{t.record_number}.pdf", f"inspection-record-{t.id}.pdf")
+
+
+@bp.route("/check-code", methods=["GET", "POST"])
+@login_required("enterprise")
+def check_code():
+    """扫码入企 / 检查码: the enterprise types (or scans) the code the inspectors show."""
+    actor = current_portal_actor()
+    if request.method == "GET":
+        code = request.args.get("code", "")
+        return render_template("planning/check_code.html", code=code, task=None, error=None, **_common())
+    code = (request.form.get("code") or "")[:40]
+    try:
+        t = task_service.verify_code(db.session, actor.user, code)
+    except AppError as exc:
+        return render_template("planning/check_code.html", code=code, task=None,
+                               error=service_message(exc.message), **_common()), exc.status
+    return render_template("planning/check_code.html", code=code, task=t, error=None, **_common())
