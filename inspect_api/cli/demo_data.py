@@ -23,6 +23,7 @@ from ..services.access.audit import record_event
 from ..services.registry.checklists import import_checklist
 from ..services.registry.enterprises import apply_update, check_fields, create_enterprise
 from ..services.registry.uscc import make_uscc
+from .demo_planning import seed_planning
 
 CHECKLIST_FILES = ("checklist_major_hazards_2017.json", "checklist_general_2019.json")
 
@@ -250,5 +251,6 @@ def seed_demo(session: Session, actor: Actor | None = None, *, password: str, bu
     report.user_table = seed_users(session, actor, password, enterprises, report.users)
     if activity:
         seed_activity(session, enterprises, bureau_code, report.activity)
+    seed_planning(session) if activity else None  # planning (cli/demo_planning.py)
     session.flush()
     return report
