@@ -32,7 +32,7 @@ def plan_completion(session: Session, user, plan: InspectionPlan, now: datetime 
         func.sum(case((_late(now), 1), else_=0)).label("overdue"))
         .where(scope_clause(T, user), T.deleted_at.is_(None), T.status.not_in(("cancelled", "pending_approval")),
                T.region_code.like(region_prefix(plan.region_code) + "%"), T.window_start_at >= lo, T.window_start_at < hi)
-        .group_by(T.kind, func.substr(T.region_code, 1, 6)).order_by(T.kind, "county")).all()
+        .group_by(T.kind, "county").order_by(T.kind, "county")).all()
     out = [{"kind": r.kind, "kind_name": KIND_NAMES.get(r.kind, r.kind), "region_code": r.county,
             "planned": int(r.planned), "done": int(r.done or 0), "overdue": int(r.overdue or 0),
             "open": int(r.planned) - int(r.done or 0) - int(r.overdue or 0)} for r in rows]
