@@ -240,3 +240,28 @@ def test_draw_needs_an_approved_plan_and_a_period_in_the_year(client, world, sup
     resp = client.post(f"/api/v1/plans/{plan['id']}/draws", json=bad, headers=sup)
     assert resp.status_code == 422
     assert date(2026, 1, 1)
+
+
+def test_the_draws_hmac_is_rfc_2104_hmac_sha256():
+    import hmac
+    import os
+
+    from inspect_api.services.planning.draw import hmac_sha256
+
+    for size in (0, 1, 32, 64, 65, 100):
+        key = os.urandom(size)
+        mac = hmac_sha256(key)
+        for message in (b"", b"E|abc", "I|企业|3".encode("utf-8"), os.urandom(200)):
+            assert mac(message) == hmac.new(key, message, "sha256").digest()
+
+
+def test_the_published_example_of_the_docs_gives_the_documented_result():
+    """docs/planning.md works an example by hand; the code must agree with it."""
+    from inspect_api.services.planning.draw import canonical_inputs, run
+
+    inputs = canonical_inputs("00" * 31 + "01", ["E1", "E2", "E3", "E4"], [["U1", "C1"], ["U2", "C2"], ["U3", "C3"]],
+                              {"E2": ["U1"]}, 2)
+    assert run(inputs) == DOC_EXAMPLE_RESULT
+
+
+DOC_EXAMPLE_RESULT = [["E2", "U3", "U2"], ["E4", "U2", "U1"]]  # docs/planning.md, "A worked example"

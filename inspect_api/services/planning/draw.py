@@ -23,7 +23,6 @@ and of the result; both are written to the append-only audit log when the draw i
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 
 ALGORITHM = "hmac-sha256-v1"
@@ -49,13 +48,31 @@ def canonical_inputs(seed: str, enterprise_ids, inspectors, exclusions, sample_s
     }
 
 
+def hmac_sha256(key: bytes):
+    """HMAC-SHA256 with ``key`` (RFC 2104), the pads hashed once: the same bytes as ``hmac.digest(key, m,
+    "sha256")``, about three times faster here (OpenSSL 3 sets up every one-shot HMAC anew)."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner0 = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer0 = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def mac(message: bytes) -> bytes:
+        inner = inner0.copy()
+        inner.update(message)
+        outer = outer0.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+    return mac
+
+
 def run(inputs: dict) -> list[list]:
     """Steps 1–3 of the module docstring over canonical inputs."""
     if inputs["algorithm"] != ALGORITHM:
         raise ValueError(f"unknown draw algorithm {inputs['algorithm']}")
-    key = bytes.fromhex(inputs["seed"])
-    mac = hmac.digest
-    ranked = sorted((mac(key, ("E|" + e).encode("utf-8"), "sha256").hex(), e) for e in inputs["enterprise_ids"])
+    mac = hmac_sha256(bytes.fromhex(inputs["seed"]))
+    ranked = sorted((mac(("E|" + e).encode("utf-8")).hex(), e) for e in inputs["enterprise_ids"])
     chosen = [e for _, e in ranked[: max(0, inputs["sample_size"])]]
     inspectors = inputs["inspectors"]
     n_insp = len(inspectors)
@@ -64,7 +81,7 @@ def run(inputs: dict) -> list[list]:
     exclusions = inputs["exclusions"]
     result = []
     for e in chosen:
-        pair = _pair(key, e, inspectors, set(exclusions.get(e, ())), load, limit)
+        pair = _pair(mac, e, inspectors, set(exclusions.get(e, ())), load, limit)
         if pair is None:
             result.append([e, None, None])
             continue
@@ -74,12 +91,12 @@ def run(inputs: dict) -> list[list]:
     return result
 
 
-def _pair(key: bytes, e: str, inspectors, barred: set, load: list, limit: int):
+def _pair(mac, e: str, inspectors, barred: set, load: list, limit: int):
     n_insp = len(inspectors)
     taken: list[int] = []
     prefix = ("I|" + e + "|").encode("utf-8")
     for n in range(16 * n_insp):
-        j = int.from_bytes(hmac.digest(key, prefix + str(n).encode("ascii"), "sha256"), "big") % n_insp
+        j = int.from_bytes(mac(prefix + str(n).encode("ascii")), "big") % n_insp
         if j in taken or inspectors[j][0] in barred:
             continue
         if n < 8 * n_insp and load[j] >= limit:
