@@ -19,7 +19,6 @@ from ..services.planning import draw as draw_service
 from ..services.planning import plans as plan_service
 from ..services.planning import stats as stats_service
 from ..services.planning import tasks as task_service
-from ..services.reporting import exports as export_service
 from .common import paginate
 from .notices import pdf_response
 from .security import auth_required, current_actor
@@ -213,16 +212,10 @@ class DrawPublication(MethodView):
         """抽查结果公示 (enterprise, time, items, outcome) as CSV (UTF-8 with BOM) or XLSX."""
         draw = draw_service.get_draw(db.session, current_actor().user, draw_id)
         rows = stats_service.publication_rows(db.session, draw)
-        return download(_table(f"抽查结果公示 {draw.period_label}", stats_service.PUBLICATION_HEADER, rows, args["format"]),
+        chunks = stats_service.table_export(f"抽查结果公示 {draw.period_label}", stats_service.PUBLICATION_HEADER,
+                                            rows, args["format"])
+        return download(chunks,
                         args["format"], f"抽查结果公示_{draw.period_label}", f"draw-publication-{draw.id}")
-
-
-def _table(title, header, rows, fmt):
-    if fmt == "csv":
-        return export_service.stream_csv(header, [[[export_service.csv_safe(v) for v in r] for r in rows]])
-    cols = [export_service.ExportColumn(h, "int" if h == "序号" else "text", 8 if h == "序号" else 24) for h in header]
-    rows = [[str(v) if c.kind == "text" else v for v, c in zip(r, cols)] for r in rows]
-    return export_service.XlsxStream(title, "", cols, sheet_name=title[:31]).generate([rows], lambda: None)
 
 
 @blp.route("/tasks")
@@ -360,5 +353,7 @@ class PlanningInspectionsExport(MethodView):
     def get(self, args):
         """The year's inspections with 是否随机抽取 from the task (CSV with BOM or XLSX)."""
         rows = stats_service.inspection_rows(db.session, current_actor().user, args["year"])
-        return download(_table(f"{args['year']}年检查情况", stats_service.INSPECTION_LIST_HEADER, rows, args["format"]),
+        chunks = stats_service.table_export(f"{args['year']}年检查情况", stats_service.INSPECTION_LIST_HEADER,
+                                            rows, args["format"])
+        return download(chunks,
                         args["format"], f"检查情况_{args['year']}", f"inspections-{args['year']}")

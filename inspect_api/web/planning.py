@@ -2,7 +2,9 @@
 enterprise's 检查码 check (phone first)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -69,6 +71,24 @@ def plan_action(plan_id, action):
     return redirect(url_for(".plan", plan_id=plan_id))
 
 
+def _attachment(chunks, fmt: str, name_zh: str, name_ascii: str) -> Response:
+    """A streamed CSV / XLSX download (the generator runs after the request transaction)."""
+    from ..services.reporting.exports import CSV_MIME, XLSX_MIME
+
+    resp = Response(stream_with_context(chunks), content_type=XLSX_MIME if fmt == "xlsx" else CSV_MIME)
+    resp.headers["Content-Disposition"] = (f'attachment; filename="{name_ascii}.{fmt}"; '
+                                           f"filename*=UTF-8''{quote(name_zh)}.{fmt}")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _pdf(data: bytes, name_zh: str, name_ascii: str) -> Response:
+    resp = Response(data, content_type="application/pdf")
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name_ascii}"; filename*=UTF-8\'\'{quote(name_zh)}'
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
 def _people(ids):
     return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(list(ids))))}
 
@@ -100,14 +120,11 @@ def draw_verify(draw_id):
 @bp.route("/draws/<draw_id>/publication.<fmt>")
 @login_required(*STAFF)
 def draw_publication(draw_id, fmt):
-    from ..api.stats import download  # the same streamed attachment as the API's exports
-    from ..api.planning import _table
-
     actor = current_portal_actor()
     d = draw_service.get_draw(db.session, actor.user, draw_id)
     fmt = "xlsx" if fmt == "xlsx" else "csv"
     rows = stats_service.publication_rows(db.session, d)
-    return download(_table(f"抽查结果公示 {d.period_label}", stats_service.PUBLICATION_HEADER, rows, fmt), fmt,
+    return _attachment(stats_service.table_export(f"抽查结果公示 {d.period_label}", stats_service.PUBLICATION_HEADER, rows, fmt), fmt,
                     f"抽查结果公示_{d.period_label}", f"draw-publication-{d.id}")
 
 
@@ -122,8 +139,6 @@ def task(task_id):
 @bp.route("/tasks/<task_id>/<doc>.pdf")
 @login_required(*STAFF)
 def task_pdf(task_id, doc):
-    from ..api.notices import pdf_response
-
     actor = current_portal_actor()
     t = task_service.get_task(db.session, actor.user, task_id)
     config = DocumentConfig.from_mapping(current_app.config)
@@ -131,9 +146,9 @@ def task_pdf(task_id, doc):
         docs_service.number_notice(db.session, actor, t, current_app.config["BUREAU_CODE"])
         data = docs_service.render_task_notice_pdf(db.session, t, config)
         db.session.commit()
-        return pdf_response(data, f"检查任务通知书-{t.notice_number}.pdf", f"task-notice-{t.id}.pdf")
+        return _pdf(data, f"检查任务通知书-{t.notice_number}.pdf", f"task-notice-{t.id}.pdf")
     data = docs_service.render_record_pdf(db.session, t, config)
-    return pdf_response(data, f"现场检查记录-{t.record_number}.pdf", f"inspection-record-{t.id}.pdf")
+    return _pdf(data, f"现场检查记录-{t.record_number}.pdf", f"inspection-record-{t.id}.pdf")
 
 
 @bp.route("/check-code", methods=["GET", "POST"])
@@ -151,3 +166,14 @@ def check_code():
         return render_template("planning/check_code.html", code=code, task=None,
                                error=service_message(exc.message), **_common()), exc.status
     return render_template("planning/check_code.html", code=code, task=t, error=None, **_common())
+
+
+@bp.route("/inspections/<int:year>.<fmt>")
+@login_required(*STAFF)
+def inspections_export(year, fmt):
+    """The year's inspections with 是否随机抽取 filled from the task (the dashboard's export button)."""
+    actor = current_portal_actor()
+    fmt = "xlsx" if fmt == "xlsx" else "csv"
+    rows = stats_service.inspection_rows(db.session, actor.user, year)
+    return _attachment(stats_service.table_export(f"{year}年检查情况", stats_service.INSPECTION_LIST_HEADER, rows, fmt), fmt,
+                    f"检查情况_{year}", f"inspections-{year}")

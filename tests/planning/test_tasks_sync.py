@@ -155,3 +155,26 @@ def test_portal_pages_for_staff_and_the_enterprise_code_check(app, client, db, w
         assert resp.status_code == 200 and "检查码有效" in html
         assert world["inspector1"].certificate_no in html and world["inspector2"].certificate_no in html
         assert own.get(f"/planning/tasks/{task['id']}").status_code in (302, 403, 404)
+
+
+def test_the_dashboard_shows_the_planning_card_and_exports_the_random_column(client, auth, world, task):
+    tab = auth.headers("inspector1", device_id="t1")
+    ts = pull_ok(client, tab, schema_version=2)["timestamp"]
+    year = datetime.now(timezone.utc).year
+    started = int(datetime(year, 3, 1, 2, tzinfo=timezone.utc).timestamp() * 1000)
+    with_task = inspection_raw(world.ent1.id, task_id=task["id"], status="submitted", started_at=started,
+                               lead_inspector_id=world["inspector1"].id, co_inspector_id=world["inspector2"].id)
+    free = inspection_raw(world.ent2.id, status="submitted", started_at=started,
+                          lead_inspector_id=world["inspector1"].id, co_inspector_id=world["inspector2"].id)
+    push(client, tab, changes(inspections={"created": [with_task, free], "updated": [], "deleted": []}), ts,
+         schema_version=2)
+    portal_login(client, "supervisor_taocheng")
+    html = client.get(f"/dashboard?from={year}-01-01&to={year}-12-31").get_data(as_text=True)
+    assert 'id="planning-card"' in html and "无任务检查" in html
+    data = client.get(f"/dashboard/data.json?from={year}-01-01&to={year}-12-31").get_json()["planning"]
+    assert data["shares"]["key"] == 1 and data["shares"]["taskless"] == 1 and data["completion"]["total"]["done"] == 1
+    csv = client.get(f"/planning/inspections/{year}.csv")
+    assert csv.status_code == 200 and csv.data.startswith(b"\xef\xbb\xbf")
+    rows = [line.split(",") for line in csv.data.decode("utf-8-sig").splitlines()]
+    assert rows[0][4:6] == ["检查类型", "是否随机抽取"]
+    assert sorted((r[4], r[5]) for r in rows[1:]) == [("无任务检查", "否"), ("重点检查", "否")]

@@ -138,3 +138,24 @@ def publication_rows(session: Session, draw) -> list[list]:
                 outcome = {"overdue": "逾期未检查", "cancelled": "已撤销"}.get(task.status, "检查中")
         out.append([i, ent.name if ent else eid, ent.uscc if ent else "", when, items, outcome])
     return out
+
+
+def dashboard_figures(session: Session, user, year: int) -> dict:
+    """The planning card of the dashboard: the year's shares and the completion of the plan in force."""
+    from .plans import current_plan
+
+    plan = current_plan(session, user.region_id, year) if user.region_id else None
+    return {"year": year, "shares": inspection_shares(session, user, year),
+            "completion": plan_completion(session, user, plan) if plan is not None else None,
+            "plan_title": plan.title if plan is not None else None}
+
+
+def table_export(title: str, header: list[str], rows: list[list], fmt: str):
+    """A small table as CSV (UTF-8 with BOM) or XLSX chunks, with the writers of services/reporting/exports.py."""
+    from ..reporting import exports
+
+    if fmt == "csv":
+        return exports.stream_csv(header, [[[exports.csv_safe(v) for v in r] for r in rows]])
+    cols = [exports.ExportColumn(h, "int" if h == "序号" else "text", 8 if h == "序号" else 24) for h in header]
+    rows = [[str(v) if c.kind == "text" else v for v, c in zip(r, cols)] for r in rows]
+    return exports.XlsxStream(title, "", cols, sheet_name=title[:31]).generate([rows], lambda: None)
