@@ -265,3 +265,13 @@ def test_the_published_example_of_the_docs_gives_the_documented_result():
 
 
 DOC_EXAMPLE_RESULT = [["E2", "U3", "U2"], ["E4", "U2", "U1"]]  # docs/planning.md, "A worked example"
+
+
+def test_a_cancelled_tasks_code_is_void_for_the_enterprise(client, auth, world, sup):
+    plan = _plan(client, sup)
+    task = client.post("/api/v1/tasks", json=task_body(world, plan_id=plan["id"]), headers=sup).get_json()
+    assert client.post(f"/api/v1/tasks/{task['id']}/cancel", json={}, headers=sup).status_code == 422
+    resp = client.post(f"/api/v1/tasks/{task['id']}/cancel", json={"reason": "企业已停产"}, headers=sup)
+    assert resp.status_code == 200 and resp.get_json()["status"] == "cancelled"
+    resp = client.post("/api/v1/check-codes/verify", json={"code": task["code"]}, headers=auth.headers("enterprise1"))
+    assert resp.status_code == 409 and resp.get_json()["code"] == "check_code_void"

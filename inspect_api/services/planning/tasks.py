@@ -80,7 +80,8 @@ def create_task(session: Session, actor: Actor, data: dict, *, draw: PlanDraw | 
     if actor.role not in ("supervisor", "inspector", "admin"):
         raise Forbidden()
     user = actor.user
-    ent = get_scoped(session, Enterprise, data["enterprise_id"], user)
+    # the enterprise row is locked: two tasks made at once for one enterprise cannot both pass the cap
+    ent = get_scoped(session, Enterprise, data["enterprise_id"], user, for_update=True)
     kind = data["kind"]
     if kind not in KINDS:
         raise ValidationError(details={"fields": {"kind": [f"One of {', '.join(KINDS)}."]}})
@@ -200,6 +201,9 @@ def verify_code(session: Session, user, code: str) -> InspectionTask:
         InspectionTask.deleted_at.is_(None), InspectionTask.status != "pending_approval")).first()
     if task is None:
         raise CheckCodeNotFound(details={"code": code[:20]})
+    if task.status == "cancelled":
+        raise Conflict("该检查任务已撤销，检查码已失效，请拒绝以此码入企检查 (the task was cancelled: the code is void)",
+                       code="check_code_void", details={"code": code[:20]})
     return task
 
 
