@@ -67,26 +67,30 @@ class Plans(MethodView):
 @blp.route("/plans/<plan_id>")
 class PlanById(MethodView):
     @auth_required(*STAFF)
+    @blp.etag
     @blp.response(200, InspectionPlanSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
     def get(self, plan_id):
-        """One plan."""
+        """One plan; send its ETag back as If-Match on PATCH."""
         return plan_service.get_plan(db.session, current_actor().user, plan_id)
 
     @auth_required("supervisor", "admin")
+    @blp.etag
     @blp.arguments(PlanUpdateSchema)
     @blp.response(200, InspectionPlanSchema)
     @blp.alt_response(409, schema=ApiErrorSchema, description="plan_immutable: approved plans are amended, not edited")
     def patch(self, data, plan_id):
-        """Edit a draft."""
+        """Edit a draft; needs If-Match (stale: 412)."""
         actor = current_actor()
-        return plan_service.update_plan(db.session, actor, plan_service.get_plan(db.session, actor.user, plan_id), data)
+        plan = plan_service.get_plan(db.session, actor.user, plan_id, for_update=True)
+        blp.check_etag(plan, InspectionPlanSchema)
+        return plan_service.update_plan(db.session, actor, plan, data)
 
 
 def _plan_action(name):
     def post(self, plan_id):
         actor = current_actor()
-        plan = plan_service.get_plan(db.session, actor.user, plan_id)
+        plan = plan_service.get_plan(db.session, actor.user, plan_id, for_update=True)
         return getattr(plan_service, f"{name}_plan")(db.session, actor, plan)
     return post
 

@@ -65,9 +65,10 @@ def live():
     stop()
 
 
-def _call(live, method, path, token, body=None):
+def _call(live, method, path, token, body=None, headers=None):
     req = urllib.request.Request(live.url + path, method=method, data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                                          **(headers or {})})
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             data = resp.read()
@@ -92,7 +93,11 @@ def test_a_county_year(live, browser, tmp_path):
         "days_per_class": {"major_hazard": 2, "default": 1}, "annual_cap": 4}), 201)
     assert plan["capacity_days"] == 44 and plan["key_enterprise_ids"] == [live.ids["ent1"]]
     _ok(_call(live, "POST", f"/api/v1/plans/{plan['id']}/approve", sup))
-    assert _call(live, "PATCH", f"/api/v1/plans/{plan['id']}", sup, {"staff_count": 30})[1]["code"] == "plan_immutable"
+    req = urllib.request.Request(live.url + f"/api/v1/plans/{plan['id']}", headers={"Authorization": f"Bearer {sup}"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        etag = resp.headers["ETag"]
+    assert _call(live, "PATCH", f"/api/v1/plans/{plan['id']}", sup, {"staff_count": 30},
+                 {"If-Match": etag})[1]["code"] == "plan_immutable"
     # 2. the draw, re-verified through the API and the CLI
     draw = _ok(_call(live, "POST", f"/api/v1/plans/{plan['id']}/draws", sup, {
         "period_label": f"{year}年第一批", "period_start": f"{year}-01-01", "period_end": f"{year}-12-31",

@@ -39,8 +39,16 @@ def test_a_plan_counts_capacity_key_list_and_ordinary_inspections(client, world,
 
 
 def test_an_approved_plan_is_immutable_and_amendments_are_new_audited_versions(client, db, world, sup):
+    draft = client.post("/api/v1/plans", json=plan_body(year=2027), headers=sup).get_json()
+    assert client.patch(f"/api/v1/plans/{draft['id']}", json={"staff_count": 9}, headers=sup).status_code == 428
+    etag = client.get(f"/api/v1/plans/{draft['id']}", headers=sup).headers["ETag"]
+    resp = client.patch(f"/api/v1/plans/{draft['id']}", json={"staff_count": 9}, headers={**sup, "If-Match": etag})
+    assert resp.status_code == 200 and resp.get_json()["capacity_days"] == 9 * 248 - 900
+    resp = client.patch(f"/api/v1/plans/{draft['id']}", json={"staff_count": 7}, headers={**sup, "If-Match": etag})
+    assert resp.status_code == 412
     plan = _plan(client, sup)
-    resp = client.patch(f"/api/v1/plans/{plan['id']}", json={"staff_count": 9}, headers=sup)
+    etag = client.get(f"/api/v1/plans/{plan['id']}", headers=sup).headers["ETag"]
+    resp = client.patch(f"/api/v1/plans/{plan['id']}", json={"staff_count": 9}, headers={**sup, "If-Match": etag})
     assert resp.status_code == 409 and resp.get_json()["code"] == "plan_immutable"
     assert db.get(InspectionPlan, plan["id"]).staff_count == 4
     resp = client.post(f"/api/v1/plans/{plan['id']}/amend", json={"staff_count": 5}, headers=sup)

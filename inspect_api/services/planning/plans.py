@@ -97,8 +97,8 @@ def plans_stmt(user, *, year: int | None = None, status: str | None = None):
     return stmt.order_by(InspectionPlan.year.desc(), InspectionPlan.region_code, InspectionPlan.version.desc())
 
 
-def get_plan(session: Session, user, plan_id: str) -> InspectionPlan:
-    return get_scoped(session, InspectionPlan, plan_id, user)
+def get_plan(session: Session, user, plan_id: str, *, for_update: bool = False) -> InspectionPlan:
+    return get_scoped(session, InspectionPlan, plan_id, user, for_update=for_update)
 
 
 def create_plan(session: Session, actor: Actor, data: dict) -> InspectionPlan:
