@@ -178,3 +178,16 @@ def test_the_dashboard_shows_the_planning_card_and_exports_the_random_column(cli
     rows = [line.split(",") for line in csv.data.decode("utf-8-sig").splitlines()]
     assert rows[0][4:6] == ["检查类型", "是否随机抽取"]
     assert sorted((r[4], r[5]) for r in rows[1:]) == [("无任务检查", "否"), ("重点检查", "否")]
+
+
+def test_a_version_1_tablet_sees_no_change_when_tasks_are_made_and_move(client, db, auth, world, sup):
+    tab = auth.headers("inspector1", device_id="old")
+    before = pull_ok(client, tab)
+    plan = approved_plan(client, sup, region_code="131102")
+    task = client.post("/api/v1/tasks", json=task_body(world, plan_id=plan["id"]), headers=sup).get_json()
+    client.post(f"/api/v1/tasks/{task['id']}/cancel", json={"reason": "测试"}, headers=sup)
+    after = pull_ok(client, tab)
+    assert after["changes"] == before["changes"] and after["timestamp"] > before["timestamp"]
+    incremental = pull_ok(client, tab, before["timestamp"])
+    assert all(not any(part.values()) for part in incremental["changes"].values())
+    assert "inspection_tasks" not in json.dumps(after) and "task_id" not in json.dumps(after)
