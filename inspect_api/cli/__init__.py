@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 
-CLI_MODULES = ["users", "demo", "imports", "uploads", "hazards", "planning"]
+CLI_MODULES = ["users", "demo", "imports", "uploads", "hazards", "selfcheck", "planning"]
 
 
 def register_cli(app) -> None:

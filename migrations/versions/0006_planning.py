@@ -3,7 +3,7 @@ their inputs, seed and result) and inspection_tasks rebuilt as a synced table (s
 window, items, 检查码). The old inspection_tasks table was never written by any code path, so it holds no rows.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0012
 """
 from alembic import op
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0003'
+down_revision = '0012'  # re-chained after merging main (was 0003)
 branch_labels = None
 depends_on = None
 
