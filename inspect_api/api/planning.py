@@ -10,8 +10,8 @@ from ..extensions import db
 from ..schemas.common import ApiErrorSchema, StrictSchema
 from ..schemas.planning import (
     CodeResultSchema, CodeSchema, DrawCreateSchema, DrawSchema, DrawTasksSchema, PlanAmendSchema, PlanCreateSchema,
-    PlanQuerySchema, InspectionPlanSchema, PlanUpdateSchema, ReasonSchema, RedrawSchema, TaskCreateSchema, TaskQuerySchema,
-    TaskSchema, VerifyResultSchema, VerifySchema,
+    PlanQuerySchema, InspectionPlanSchema, PlanUpdateSchema, ReasonSchema, RedrawSchema, InspectionTaskCreateSchema, InspectionTaskQuerySchema,
+    InspectionTaskSchema, DrawVerifyResultSchema, DrawVerifySchema,
 )
 from ..services.lifecycle.documents import DocumentConfig
 from ..services.planning import documents as docs_service
@@ -175,8 +175,8 @@ class DrawById(MethodView):
 @blp.route("/draws/<draw_id>/verify")
 class DrawVerify(MethodView):
     @auth_required(*STAFF)
-    @blp.arguments(VerifySchema)
-    @blp.response(200, VerifyResultSchema)
+    @blp.arguments(DrawVerifySchema)
+    @blp.response(200, DrawVerifyResultSchema)
     @blp.alt_response(409, schema=ApiErrorSchema, description="draw_inputs_mismatch: other inputs than recorded")
     def post(self, data, draw_id):
         """Re-run the draw from its record and compare with the stored result and the audited digests."""
@@ -200,7 +200,7 @@ class DrawRedraw(MethodView):
 class DrawTasks(MethodView):
     @auth_required("supervisor", "admin")
     @blp.arguments(DrawTasksSchema)
-    @blp.response(201, TaskSchema(many=True))
+    @blp.response(201, InspectionTaskSchema(many=True))
     def post(self, data, draw_id):
         """双随机 tasks for the drawn enterprises and their pairs."""
         actor = current_actor()
@@ -225,16 +225,16 @@ class DrawPublication(MethodView):
 @blp.route("/tasks")
 class Tasks(MethodView):
     @auth_required(*STAFF)
-    @blp.arguments(TaskQuerySchema, location="query")
-    @blp.response(200, TaskSchema(many=True))
+    @blp.arguments(InspectionTaskQuerySchema, location="query")
+    @blp.response(200, InspectionTaskSchema(many=True))
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """Inspection tasks of the caller's jurisdiction (mine=true: assigned to me)."""
         return paginate(task_service.tasks_stmt(current_actor().user, **args), pagination_parameters)
 
     @auth_required(*STAFF)
-    @blp.arguments(TaskCreateSchema)
-    @blp.response(201, TaskSchema)
+    @blp.arguments(InspectionTaskCreateSchema)
+    @blp.response(201, InspectionTaskSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
     @blp.alt_response(409, schema=ApiErrorSchema, description="annual_cap_exceeded")
     @blp.alt_response(422, schema=ApiErrorSchema, description="two_inspectors_required, inspector_out_of_jurisdiction …")
@@ -246,7 +246,7 @@ class Tasks(MethodView):
 @blp.route("/tasks/<task_id>")
 class TaskById(MethodView):
     @auth_required(*STAFF)
-    @blp.response(200, TaskSchema)
+    @blp.response(200, InspectionTaskSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
     def get(self, task_id):
         """One task."""
@@ -257,7 +257,7 @@ class TaskById(MethodView):
 class TaskApprove(MethodView):
     @auth_required("supervisor", "admin")
     @blp.arguments(ReasonSchema)
-    @blp.response(200, TaskSchema)
+    @blp.response(200, InspectionTaskSchema)
     @blp.alt_response(409, schema=ApiErrorSchema)
     def post(self, data, task_id):
         """审批: approve a task outside the plan."""
@@ -270,7 +270,7 @@ class TaskApprove(MethodView):
 class TaskCancel(MethodView):
     @auth_required("supervisor", "admin")
     @blp.arguments(ReasonSchema)
-    @blp.response(200, TaskSchema)
+    @blp.response(200, InspectionTaskSchema)
     @blp.alt_response(409, schema=ApiErrorSchema)
     def post(self, data, task_id):
         """Cancel an open task, with a reason."""
@@ -302,7 +302,7 @@ class TaskNoticePdf(MethodView):
 class TaskRecord(MethodView):
     @auth_required(*STAFF)
     @blp.arguments(RecordSchema)
-    @blp.response(200, TaskSchema)
+    @blp.response(200, InspectionTaskSchema)
     @blp.alt_response(409, schema=ApiErrorSchema)
     def post(self, data, task_id):
         """Number the 现场检查记录 with the recorder and the representative (or 拒绝签名)."""

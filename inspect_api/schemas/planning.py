@@ -122,7 +122,7 @@ class DrawSchema(Schema):
     drawn_at = fields.AwareDateTime()
 
 
-class VerifySchema(StrictSchema):
+class DrawVerifySchema(StrictSchema):
     """Optional inputs to check against the record (any that differ: 409 draw_inputs_mismatch)."""
     seed = fields.String()
     enterprise_ids = fields.List(fields.String())
@@ -132,7 +132,7 @@ class VerifySchema(StrictSchema):
     algorithm = fields.String()
 
 
-class VerifyResultSchema(Schema):
+class DrawVerifyResultSchema(Schema):
     draw_id = fields.String()
     algorithm = fields.String()
     verified = fields.Boolean()
@@ -142,7 +142,7 @@ class VerifyResultSchema(Schema):
     drawn = fields.Integer()
 
 
-class TaskSchema(Schema):
+class InspectionTaskSchema(Schema):
     id = fields.String()
     plan_id = fields.String(allow_none=True)
     draw_id = fields.String(allow_none=True)
@@ -170,7 +170,7 @@ class TaskSchema(Schema):
     note = fields.String(allow_none=True)
 
 
-class TaskCreateSchema(StrictSchema):
+class InspectionTaskCreateSchema(StrictSchema):
     enterprise_id = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     plan_id = fields.String()
@@ -194,7 +194,7 @@ class DrawTasksSchema(StrictSchema):
     item_ids = fields.List(fields.String(), validate=validate.Length(max=2000))
 
 
-class TaskQuerySchema(StrictSchema):
+class InspectionTaskQuerySchema(StrictSchema):
     status = fields.String(validate=validate.OneOf(TASK_STATUSES))
     kind = fields.String(validate=validate.OneOf(KINDS))
     plan_id = fields.String()
