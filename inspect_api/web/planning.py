@@ -177,3 +177,135 @@ def inspections_export(year, fmt):
     rows = stats_service.inspection_rows(db.session, actor.user, year)
     return _attachment(stats_service.table_export(f"{year}年检查情况", stats_service.INSPECTION_LIST_HEADER, rows, fmt), fmt,
                     f"检查情况_{year}", f"inspections-{year}")
+
+
+# ------------------------------------------------------------------ forms (supervisors)
+
+def _int(name, errors, low=0, high=100000, required=True):
+    raw = (request.form.get(name) or "").strip()
+    if not raw and not required:
+        return None
+    try:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError
+        return value
+    except ValueError:
+        errors[name] = _("请输入%(low)s至%(high)s之间的整数", low=low, high=high)
+        return None
+
+
+def _day(name, errors):
+    from .common import parse_date
+
+    try:
+        value = parse_date(request.form.get(name))
+    except ValueError:
+        value = None
+    if value is None:
+        errors[name] = _("请选择日期")
+    return value
+
+
+def _service_errors(exc, errors):
+    from .common import field_errors
+
+    db.session.rollback()
+    errors.update(field_errors(exc) or {"_": service_message(exc.message)})
+
+
+@bp.route("/plans/new", methods=["GET", "POST"])
+@login_required("supervisor")
+def plan_new():
+    actor = current_portal_actor()
+    errors: dict = {}
+    if request.method == "POST":
+        data = {"year": _int("year", errors, 2000, 2100), "staff_count": _int("staff_count", errors),
+                "working_days": _int("working_days", errors, 0, 366), "booked_days": _int("booked_days", errors),
+                "annual_cap": _int("annual_cap", errors, 1, 365, required=False),
+                "title": (request.form.get("title") or "").strip()[:200] or None}
+        try:
+            data["days_per_class"] = {"major_hazard": float(request.form.get("days_major") or 0),
+                                      "default": float(request.form.get("days_default") or 0)}
+        except ValueError:
+            errors["days_per_class"] = _("请输入天数")
+        if not errors:
+            try:
+                p = plan_service.create_plan(db.session, actor, {k: v for k, v in data.items() if v is not None
+                                                                 or k == "annual_cap"})
+                db.session.commit()
+                return redirect(url_for(".plan", plan_id=p.id))
+            except AppError as exc:
+                if exc.status == 404:
+                    raise
+                _service_errors(exc, errors)
+        return render_template("planning/plan_form.html", data=request.form, errors=errors), 422
+    return render_template("planning/plan_form.html", data={}, errors=errors)
+
+
+@bp.route("/plans/<plan_id>/draws/new", methods=["GET", "POST"])
+@login_required("supervisor")
+def draw_new(plan_id):
+    actor = current_portal_actor()
+    p = plan_service.get_plan(db.session, actor.user, plan_id)
+    errors: dict = {}
+    if request.method == "POST":
+        data = {"period_label": (request.form.get("period_label") or "").strip()[:40],
+                "period_start": _day("period_start", errors), "period_end": _day("period_end", errors),
+                "sample_size": _int("sample_size", errors, 1, 100000),
+                "risk_colors": [c for c in request.form.getlist("risk_colors") if c in ("red", "orange", "yellow", "blue")]}
+        if not data["period_label"]:
+            errors["period_label"] = _("请填写批次名称")
+        if not errors:
+            try:
+                d = draw_service.make_draw(db.session, actor, p, data)
+                db.session.commit()
+                return redirect(url_for(".draw", draw_id=d.id))
+            except AppError as exc:
+                if exc.status == 404:
+                    raise
+                _service_errors(exc, errors)
+        return render_template("planning/draw_form.html", plan=p, data=request.form, errors=errors), 422
+    return render_template("planning/draw_form.html", plan=p, data={}, errors=errors)
+
+
+@bp.route("/draws/<draw_id>/tasks", methods=["POST"])
+@login_required("supervisor")
+def draw_tasks(draw_id):
+    from .common import deadline_from_date
+
+    actor = current_portal_actor()
+    d = draw_service.get_draw(db.session, actor.user, draw_id)
+    errors: dict = {}
+    start, end = _day("window_start", errors), _day("window_end", errors)
+    if errors:
+        flash(_("请选择检查时限"), "error")
+        return redirect(url_for(".draw", draw_id=d.id))
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    begin = datetime.combine(start, time(0, 0), tzinfo=ZoneInfo("Asia/Shanghai"))
+    try:
+        made = task_service.tasks_from_draw(db.session, actor, d, {"window_start_at": begin,
+                                                                 "window_end_at": deadline_from_date(end)})
+        db.session.commit()
+        flash(_("已下达%(n)s项检查任务", n=len(made)), "success")
+    except AppError as exc:
+        db.session.rollback()
+        flash(service_message(exc.message), "error")
+    return redirect(url_for(".draw", draw_id=d.id))
+
+
+@bp.route("/tasks/<task_id>/approve", methods=["POST"])
+@login_required("supervisor")
+def task_approve(task_id):
+    actor = current_portal_actor()
+    t = task_service.get_task(db.session, actor.user, task_id)
+    try:
+        task_service.approve_task(db.session, actor, t, (request.form.get("reason") or "").strip()[:2000] or None)
+        db.session.commit()
+        flash(_("已批准"), "success")
+    except AppError as exc:
+        db.session.rollback()
+        flash(service_message(exc.message), "error")
+    return redirect(url_for(".task", task_id=t.id))
