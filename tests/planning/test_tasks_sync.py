@@ -173,6 +173,9 @@ def test_the_dashboard_shows_the_planning_card_and_exports_the_random_column(cli
     assert 'id="planning-card"' in html and "无任务检查" in html
     data = client.get(f"/dashboard/data.json?from={year}-01-01&to={year}-12-31").get_json()["planning"]
     assert data["shares"]["key"] == 1 and data["shares"]["taskless"] == 1 and data["completion"]["total"]["done"] == 1
+    assert {(r["enterprise_name"], r["count"], r["cap"]) for r in data["cap_usage"]} == {
+        (world.ent1.name, 1, 3), (world.ent2.name, 1, 3)}
+    assert 'id="cap-usage"' in html
     csv = client.get(f"/planning/inspections/{year}.csv")
     assert csv.status_code == 200 and csv.data.startswith(b"\xef\xbb\xbf")
     rows = [line.split(",") for line in csv.data.decode("utf-8-sig").splitlines()]

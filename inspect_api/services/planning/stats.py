@@ -147,7 +147,8 @@ def dashboard_figures(session: Session, user, year: int) -> dict:
     plan = current_plan(session, user.region_id, year) if user.region_id else None
     return {"year": year, "shares": inspection_shares(session, user, year),
             "completion": plan_completion(session, user, plan) if plan is not None else None,
-            "plan_title": plan.title if plan is not None else None}
+            "plan_title": plan.title if plan is not None else None,
+            "cap_usage": cap_usage(session, user, year, plan.annual_cap if plan is not None else None, limit=10)}
 
 
 def table_export(title: str, header: list[str], rows: list[list], fmt: str):
