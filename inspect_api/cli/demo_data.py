@@ -25,6 +25,7 @@ from ..services.registry.checklists import import_checklist
 from ..services.registry.enterprises import apply_update, check_fields, create_enterprise
 from ..services.registry.uscc import make_uscc
 from .demo_criteria import seed_criteria
+from .demo_planning import seed_planning
 
 CHECKLIST_FILES = ("checklist_major_hazards_2017.json", "checklist_general_2019.json")
 
@@ -255,6 +256,7 @@ def seed_demo(session: Session, actor: Actor | None = None, *, password: str, bu
     if activity:
         seed_activity(session, enterprises, bureau_code, report.activity)
         seed_selfcheck(session)
+        seed_planning(session)  # planning (cli/demo_planning.py)
     session.flush()
     seed_criteria(session)  # cli/demo_criteria.py (issue #15)
     from .demo_casefile import seed_casefile  # case files (issue 22): the legal user and a closed case

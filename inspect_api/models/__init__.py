@@ -6,7 +6,8 @@ from .enterprises import Enterprise  # noqa: F401
 from .users import ADMIN_ROLES, ApiToken, Device, PasswordHistory, RecoveryCode, User, ROLES  # noqa: F401
 from .checklists import ChecklistItem, ChecklistTemplate  # noqa: F401
 from .criteria import CriteriaCatalogue, CriteriaClause  # noqa: F401
-from .inspections import Finding, Inspection, InspectionTask  # noqa: F401
+from .inspections import Finding, Inspection  # noqa: F401
+from .planning import InspectionPlan, InspectionTask, PlanDraw  # noqa: F401
 from .notices import DocumentCounter, Notice  # noqa: F401
 from .hazards import Hazard, Rectification, RemediationPlan, Review  # noqa: F401
 from .photos import Photo, Upload  # noqa: F401

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import Date, Float, ForeignKey, String, Text
+from sqlalchemy import Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -10,25 +10,6 @@ from .base import SyncMixin, TimestampMixin, UTCDateTime, new_id
 
 INSPECTION_STATUSES = ("draft", "submitted")
 FINDING_RESULTS = ("pass", "fail", "na")
-TASK_STATUSES = ("planned", "in_progress", "done", "cancelled")
-
-
-class InspectionTask(TimestampMixin, db.Model):
-    """A planned inspection of one enterprise (检查计划/任务), assigned to an inspector."""
-
-    __tablename__ = "inspection_tasks"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
-    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), nullable=False, index=True)
-    region_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
-    template_id: Mapped[str | None] = mapped_column(ForeignKey("checklist_templates.id"))
-    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20), nullable=False, default="planned")  # planned/special/other
-    is_random: Mapped[bool] = mapped_column(default=False, nullable=False)  # 双随机
-    planned_on: Mapped[date | None] = mapped_column(Date)
-    due_on: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), nullable=False, default="planned")
-    created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Inspection(SyncMixin, TimestampMixin, db.Model):

@@ -21,6 +21,7 @@ from ..models import Region, region_prefix
 from ..schemas.stats import ExportQuerySchema, StatsQuerySchema
 from ..services.reporting import exports as export_service
 from ..services.reporting import stats as stats_service
+from ..services.planning import stats as planning_stats
 from .session_auth import current_portal_actor, login_required
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -75,6 +76,7 @@ def index():
         "dashboard/index.html", f=f, query=query, error=error, counties=_counties(actor),
         data_url=url_for("dashboard.data", **query), exports=exports,
         region_label=stats_service.region_label(db.session, actor, f),
+        planning=planning_stats.dashboard_figures(db.session, actor.user, f.date_to.year),
     )
 
 
@@ -95,6 +97,7 @@ def data():
         "enforcement_by_county": enforcement.as_dict(),
         "overdue": stats_service.overdue_hazards(db.session, actor, by_county),
         "listed": stats_service.listed_major_hazards(db.session, actor, by_county),
+        "planning": planning_stats.dashboard_figures(db.session, actor.user, by_county.date_to.year),
     })
     resp.headers["Cache-Control"] = "no-store"
     return resp

@@ -23,6 +23,8 @@ KIND_WORDS = {
     "review": "复查",   # 整改复查意见书
     "case": "立",       # 立案审批表
     "penalty": "罚",    # 行政处罚决定书
+    "task_notice": "检通",   # 检查任务通知书 (planning)
+    "insp_record": "检记",   # 现场检查记录 (planning)
 }
 
 

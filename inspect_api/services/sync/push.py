@@ -13,6 +13,7 @@ from .push_rules import (
     RULES, PushResult, _Ctx, _delete_allowed, _keep_server_values, _load_existing, _load_parents, _Reject,
     _same, _values, check_changes_shape,
 )
+from ..planning.tasks import on_push
 from .push_write import _after_write, _number_notices, _write
 from .tables import PUSH_ORDER, check_schema_version, tables_for
 from .wire import SYNC_ROLES, SyncConflict, _chunks, origin_key, parse_cursor, touch_device
@@ -145,6 +146,7 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
     for part in _chunks(sorted(ctx.findings_reitemed)):
         session.connection().execute(hazard_items_of_findings(part))
     _after_write(ctx)
+    on_push(ctx)  # planning: tasks of the inspections that arrived move on (schema version 2)
     touch_device(session, actor)
     session.flush()
     return ctx.result

@@ -18,6 +18,7 @@ from ...models import (
 from ..access.actor import Actor
 from ..access.scope import scope_clause
 from ..criteria.rules import judge_pushed_hazard
+from ..planning.rules import task_link_problem
 from .tables import TABLES, TEMPLATE_PULL_STATUSES, tables_for
 from .wire import SYNC_ROLES, Col, TableSpec, UnknownTable, _chunks, from_millis, to_millis
 
@@ -318,6 +319,9 @@ def _rule_inspections(ctx: _Ctx, rec_id: str, values: dict, row) -> dict:
     tmpl = merged.get("template_id")
     if tmpl and tmpl not in ctx.templates and (row is None or tmpl != row.template_id):
         raise _Reject("template_id: unknown or unpublished checklist")
+    if "task_id" in values and (problem := task_link_problem(ctx.session, ctx.actor.user, values["task_id"],
+                                                             ent_id, rec_id)):
+        raise _Reject(problem)  # planning (schema version 2): the same rule as REST
     status = merged.get("status") or "draft"
     lead, co = merged.get("lead_inspector_id"), merged.get("co_inspector_id")
     for name, uid in (("lead_inspector_id", lead), ("co_inspector_id", co)):

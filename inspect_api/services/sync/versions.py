@@ -18,3 +18,26 @@ register_table(_criteria.CLAUSES)
 register_columns("hazards", *_criteria.HAZARD_COLUMNS)
 register_columns("checklist_items", *_criteria.CHECKLIST_ITEM_COLUMNS)
 # version 4 — working-set sync (issue #17)
+
+from sqlalchemy import or_
+
+from ...models import InspectionTask
+from ..access.scope import scope_clause
+from .tables import register_columns, register_table
+from .wire import Col, TableSpec
+
+
+def _task_rows(viewer):
+    """An inspector pulls the tasks assigned to them (lead or co); a supervisor those of the jurisdiction."""
+    if viewer.role == "inspector":
+        return or_(InspectionTask.lead_inspector_id == viewer.id, InspectionTask.co_inspector_id == viewer.id)
+    return scope_clause(InspectionTask, viewer)
+
+
+register_table(TableSpec("inspection_tasks", InspectionTask, (
+    Col("enterprise_id", "id"), Col("plan_id", "id"), Col("kind", "str"), Col("status", "str"),
+    Col("title", "str"), Col("lead_inspector_id", "id"), Col("co_inspector_id", "id"),
+    Col("window_start_at", "time"), Col("window_end_at", "time"),
+    Col("template_ids", "str", attr="template_ids_json"), Col("item_ids", "str", attr="item_ids_json"),
+    Col("is_joint", "bool"), Col("code", "str"), Col("note", "text")), since=2, rows=_task_rows))
+register_columns("inspections", Col("task_id", "id", since=2))

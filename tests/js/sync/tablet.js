@@ -11,6 +11,8 @@
 //   {"cmd": "get", "table": "hazards", "id": "…"}                   -> {"record": raw|null}
 //   {"cmd": "all", "table": "hazards"}                               -> {"records": [raw…]}
 //   {"cmd": "exit"}
+// The tablet's schema version comes from TABLET_SCHEMA_VERSION (default 1): version 2 adds the table
+// inspection_tasks and the column inspections.task_id (planning, issue #14), with their migration.
 // Every answer carries "errors": what WatermelonDB logged with console.error/warn since the
 // last answer (its sync warnings, e.g. "[Sync] Server wants client to create record …").
 'use strict'
@@ -35,25 +37,39 @@ for (const level of ['error', 'warn']) {
 const c = (name, type, isOptional = false) => ({ name, type, isOptional })
 // The schema version this tablet runs (CONTRACT §4): 1 unless TABLET_SCHEMA_VERSION says otherwise.
 const SCHEMA_VERSION = Number(process.env.TABLET_SCHEMA_VERSION || 1)
-// Version 3 (criteria catalogues, issue #15): two read-only tables and two columns.
-const V3_TABLES = [
-  tableSchema({
-    name: 'criteria_catalogues',
-    columns: [c('code', 'string'), c('version', 'number'), c('title', 'string'), c('doc_no', 'string'),
-      c('kind', 'string'), c('industries', 'string'), c('region_code', 'string', true),
-      c('effective_from', 'string', true), c('effective_to', 'string', true), c('replaces_id', 'string', true)],
-  }),
-  tableSchema({
-    name: 'criteria_clauses',
-    columns: [c('catalogue_id', 'string'), c('number', 'string'), c('code', 'string'), c('position', 'number'),
-      c('group_title', 'string', true), c('text', 'string'), c('guidance', 'string', true)],
-  }),
-]
-const V3_COLUMNS = { hazards: [c('criterion_clause_id', 'string', true)], checklist_items: [c('criterion_clause_id', 'string', true)] }
-const withVersion = (table) => (SCHEMA_VERSION >= 3 && V3_COLUMNS[table.name]
-  ? tableSchema({ name: table.name, columns: [...table.columnArray, ...V3_COLUMNS[table.name]] })
-  : table)
-const V1_TABLES = [
+// what each later version adds: tables, and columns of existing tables
+const LATER = {
+  2: {
+    tables: [tableSchema({
+      name: 'inspection_tasks',
+      columns: [c('enterprise_id', 'string'), c('plan_id', 'string', true), c('kind', 'string'), c('status', 'string'),
+        c('title', 'string'), c('lead_inspector_id', 'string'), c('co_inspector_id', 'string'),
+        c('window_start_at', 'number'), c('window_end_at', 'number'), c('template_ids', 'string'),
+        c('item_ids', 'string'), c('is_joint', 'boolean'), c('code', 'string'), c('note', 'string', true)],
+    })],
+    columns: { inspections: [c('task_id', 'string', true)] },
+  },
+  3: {  // criteria catalogues (issue #15): two read-only tables and two columns
+    tables: [
+      tableSchema({
+        name: 'criteria_catalogues',
+        columns: [c('code', 'string'), c('version', 'number'), c('title', 'string'), c('doc_no', 'string'),
+          c('kind', 'string'), c('industries', 'string'), c('region_code', 'string', true),
+          c('effective_from', 'string', true), c('effective_to', 'string', true), c('replaces_id', 'string', true)],
+      }),
+      tableSchema({
+        name: 'criteria_clauses',
+        columns: [c('catalogue_id', 'string'), c('number', 'string'), c('code', 'string'), c('position', 'number'),
+          c('group_title', 'string', true), c('text', 'string'), c('guidance', 'string', true)],
+      }),
+    ],
+    columns: { hazards: [c('criterion_clause_id', 'string', true)],
+      checklist_items: [c('criterion_clause_id', 'string', true)] },
+  },
+}
+const schema = appSchema({
+  version: SCHEMA_VERSION,
+  tables: [
     tableSchema({ name: 'regions', columns: [c('name', 'string'), c('parent_id', 'string', true), c('level', 'number')] }),
     tableSchema({
       name: 'enterprises',
@@ -98,10 +114,11 @@ const V1_TABLES = [
         c('taken_at', 'number', true), c('latitude', 'number', true), c('longitude', 'number', true),
         c('status', 'string', true)],
     }),
-]
-const schema = appSchema({
-  version: SCHEMA_VERSION,
-  tables: [...V1_TABLES.map(withVersion), ...(SCHEMA_VERSION >= 3 ? V3_TABLES : [])],
+  ].map((t) => {
+    let columns = Object.values(t.columns)
+    for (let v = 2; v <= SCHEMA_VERSION; v++) columns = columns.concat((LATER[v].columns || {})[t.name] || [])
+    return tableSchema({ name: t.name, columns })
+  }).concat(...Array.from({ length: SCHEMA_VERSION - 1 }, (_, i) => LATER[i + 2].tables)),
 })
 
 const modelClasses = schema.tables ? Object.keys(schema.tables).map((table) => {
@@ -110,13 +127,14 @@ const modelClasses = schema.tables ? Object.keys(schema.tables).map((table) => {
   return cls
 }) : []
 
-// migrations let synchronize() send the `migration` parameter; version 2 (planning) adds nothing here
-const migrationSteps = [
-  { toVersion: 3, steps: [...V3_TABLES.map((t) => createTable({ name: t.name, columns: t.columnArray })),
-    ...Object.entries(V3_COLUMNS).map(([table, columns]) => addColumns({ table, columns }))] },
-  { toVersion: 2, steps: [] },
-].filter((m) => m.toVersion <= SCHEMA_VERSION)
-const migrations = schemaMigrations({ migrations: migrationSteps })
+// migrations (none yet at schema 1) let synchronize() send the `migration` parameter later
+const migrations = schemaMigrations({
+  migrations: Array.from({ length: SCHEMA_VERSION - 1 }, (_, i) => ({
+    toVersion: i + 2,
+    steps: LATER[i + 2].tables.map((t) => createTable({ name: t.name, columns: Object.values(t.columns) })).concat(
+      Object.entries(LATER[i + 2].columns || {}).map(([table, columns]) => addColumns({ table, columns }))),
+  })),
+})
 const adapter = new LokiJSAdapter({ schema, migrations, useWebWorker: false, useIncrementalIndexedDB: false })
 const database = new Database({ adapter, modelClasses })
 
