@@ -61,6 +61,23 @@ class DefaultConfig:
     ADMIN_REVIEW_BODY = "衡水市人民政府或者河北省应急管理厅"
     LITIGATION_COURT = "衡水市桃城区人民法院"
 
+    # Background jobs (services/jobs, docs/scale.md). JOBS_QUEUE: redis://… | sqlite | immediate | none;
+    # unset: sqlite (embedded), none under TESTING
+    JOBS_QUEUE = None
+    JOBS_QUEUE_NAME = "inspect-jobs"
+    JOBS_QUEUE_FILE = None  # sqlite queue file; None -> instance/jobs-queue.sqlite3
+    JOBS_WORKERS = 1  # worker threads per `flask jobs worker` process
+    JOBS_LEASE_SECONDS = 60  # a running job whose worker stops renewing for this long is taken back
+    JOBS_HEARTBEAT_SECONDS = 5
+    JOBS_SWEEP_SECONDS = 15
+    JOBS_REQUEUE_AFTER_SECONDS = 300  # queued and handed over but never started: hand over again
+    JOBS_MAX_ATTEMPTS = 3
+    JOBS_RESULT_TTL_SECONDS = int(timedelta(days=7).total_seconds())
+    JOBS_CHUNK_PAUSE_SECONDS = 0  # throttle: pause after each block a job writes
+    JOBS_SYNC_EXPORT_MAX_ROWS = 50_000  # exports over more hazards than this answer 202 with a job
+    JOBS_MAX_NOTICES = 5000  # notices in one bulk PDF job
+    JOBS_TMP_DIR = None  # the worker's temporary files; None -> the system's
+
     DEMO_PASSWORD = "demo12345"
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
@@ -95,7 +112,9 @@ class DefaultConfig:
 _INT_KEYS = {
     "TOKEN_TTL_SECONDS", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM",
     "UPLOAD_MAX_SIZE", "UPLOAD_EXPIRES_SECONDS", "IMAGE_MAX_PIXELS", "S3_URL_EXPIRES",
-    "PROXY_COUNT", "MAX_CONTENT_LENGTH",
+    "PROXY_COUNT", "MAX_CONTENT_LENGTH", "JOBS_WORKERS", "JOBS_LEASE_SECONDS", "JOBS_SWEEP_SECONDS",
+    "JOBS_REQUEUE_AFTER_SECONDS", "JOBS_MAX_ATTEMPTS", "JOBS_RESULT_TTL_SECONDS", "JOBS_SYNC_EXPORT_MAX_ROWS",
+    "JOBS_MAX_NOTICES",
 }
 
 

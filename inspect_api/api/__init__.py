@@ -6,7 +6,7 @@ import importlib
 # Each module defines `blp`; registered in this order.
 BLUEPRINT_MODULES = [
     "auth", "users", "devices", "regions", "enterprises", "checklists", "audit",
-    "sync", "uploads", "photos", "hazards", "notices", "rectifications", "enforcement", "stats",
+    "sync", "uploads", "photos", "hazards", "notices", "rectifications", "enforcement", "stats", "jobs",
 ]
 
 

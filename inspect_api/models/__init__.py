@@ -11,3 +11,4 @@ from .hazards import Hazard, Rectification, RemediationPlan, Review  # noqa: F40
 from .photos import Photo, Upload  # noqa: F401
 from .enforcement import EnforcementCase, PenaltyDecision, case_hazards  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
+from .jobs import JOB_STATES, Job  # noqa: F401
