@@ -12,7 +12,7 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..schemas.common import ApiErrorSchema
 from ..schemas.sync import PullQuerySchema, PullResponseSchema, PushQuerySchema, PushResponseSchema
-from ..services.sync import engine as sync_service
+from ..services import sync as sync_service
 from .security import auth_required, current_actor
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync",
@@ -75,5 +75,5 @@ class Sync(MethodView):
             changes = changes["changes"]
         result = sync_service.apply_push(
             db.session, current_actor(), changes, args.get("last_pulled_at"),
-            default_bureau=current_app.config["BUREAU_CODE"])
+            default_bureau=current_app.config["BUREAU_CODE"], schema_version=args.get("schema_version"))
         return result.body()

@@ -9,7 +9,8 @@ from .common import StrictSchema
 class PullQuerySchema(StrictSchema):
     last_pulled_at = fields.String(load_default=None, allow_none=True,
                                    metadata={"description": "cursor of the last pull; null / 'null' / 0 = everything"})
-    schema_version = fields.Integer(load_default=1, metadata={"description": "the tablet's schema version (1)"})
+    schema_version = fields.Integer(load_default=1, metadata={
+        "description": "the tablet's schema version (1, or a later one of CONTRACT §4): the tables and columns it gets"})
     migration = fields.String(load_default=None, allow_none=True,
                               metadata={"description": "URL-encoded JSON {from, tables, columns} or null"})
     limit = fields.Integer(load_default=None, allow_none=True,
@@ -19,6 +20,8 @@ class PullQuerySchema(StrictSchema):
 class PushQuerySchema(StrictSchema):
     last_pulled_at = fields.String(load_default=None, allow_none=True,
                                    metadata={"description": "the timestamp of the pull this push follows"})
+    schema_version = fields.Integer(load_default=1, metadata={
+        "description": "the tablet's schema version: columns of a newer version are ignored like unknown ones"})
 
 
 class TableChangesSchema(Schema):

@@ -83,8 +83,8 @@ def pull_ok(client, headers, last=None, **params):
     return json.loads(resp.get_data(as_text=True))
 
 
-def push(client, headers, body, last):
-    return client.post("/api/v1/sync", query_string={"last_pulled_at": last}, json=body, headers=headers)
+def push(client, headers, body, last, **params):
+    return client.post("/api/v1/sync", query_string={"last_pulled_at": last, **params}, json=body, headers=headers)
 
 
 def ids(pulled, table, part):

@@ -15,7 +15,8 @@ import threading
 from sqlalchemy import create_engine, text
 
 import inspect_api.models.sync as _models_sync
-import inspect_api.services.sync as _services_sync
+import inspect_api.services.sync.push as _sync_push
+import inspect_api.services.sync.push_write as _sync_push_write
 
 _original = _models_sync.allocate_seq
 _engines: dict = {}
@@ -36,4 +37,5 @@ def flawed_allocate(session, count=1):
 
 
 _models_sync.allocate_seq = flawed_allocate
-_services_sync.allocate_seq = flawed_allocate
+_sync_push.allocate_seq = flawed_allocate
+_sync_push_write.allocate_seq = flawed_allocate

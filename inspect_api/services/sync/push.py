@@ -1,0 +1,142 @@
+"""Push: the tablet's changes applied in one transaction, or none (CONTRACT §2). Records are checked
+by the per-table rules of push_rules.py and written by push_write.py."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from ...errors import Forbidden, ValidationError
+from ...models import allocate_seq, current_seq, utcnow
+from ...models.hazards import hazard_items_of_findings
+from ..access.actor import Actor
+from .push_rules import (
+    RULES, PushResult, _Ctx, _delete_allowed, _keep_server_values, _load_existing, _load_parents, _Reject,
+    _same, _values, check_changes_shape,
+)
+from .push_write import _after_write, _number_notices, _write
+from .tables import PUSH_ORDER, check_schema_version, tables_for
+from .wire import SYNC_ROLES, SyncConflict, _chunks, origin_key, parse_cursor, touch_device
+
+def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, default_bureau: str,
+               schema_version=None) -> PushResult:
+    """Apply a WatermelonDB push atomically (see the module docstring). Adds and flushes; never commits."""
+    user = actor.user
+    if user is None or user.role not in SYNC_ROLES:
+        raise Forbidden("同步仅对执法人员和监管人员开放 (sync is for inspectors and supervisors)")
+    version = check_schema_version(schema_version)
+    specs = tables_for(version)  # a column of a newer version is ignored like an unknown one
+    changes = check_changes_shape(changes, version)
+    since = parse_cursor(last_pulled_at)
+    # Cursor lock first: pushes queue here, and no synced row can change under the conflict check.
+    allocate_seq(session, 0)
+    session.flush()
+    if since > current_seq(session):
+        raise ValidationError("last_pulled_at is not a cursor this server gave out",
+                              details={"fields": {"last_pulled_at": ["From the future."]}})
+    ctx = _Ctx(session=session, actor=actor, since=since, default_bureau=default_bureau, result=PushResult())
+
+    # 1. dedupe per table: the last raw for an id wins; a deleted id drops its upsert
+    plan: dict[str, tuple[dict[str, dict], list[str]]] = {}
+    for table in PUSH_ORDER:
+        entry = changes.get(table)
+        if not entry:
+            continue
+        deleted = list(dict.fromkeys(entry["deleted"]))
+        dset = set(deleted)
+        upserts: dict[str, dict] = {}
+        for raw in entry["created"] + entry["updated"]:
+            if raw["id"] not in dset:
+                upserts[raw["id"]] = raw
+        plan[table] = (upserts, deleted)
+        _load_existing(ctx, table, list(upserts) + deleted)
+
+    # 2. conflicts: changed on the server after last_pulled_at (a replay of equal values is not one)
+    conflicts, converted = [], {}
+    for table, (upserts, deleted) in plan.items():
+        spec = specs[table]
+        existing = ctx.existing[table]
+        for rec_id, raw in upserts.items():
+            try:
+                converted[(table, rec_id)] = values = _values(spec, raw)
+            except _Reject as exc:
+                converted[(table, rec_id)] = exc
+                continue
+            row = existing.get(rec_id)
+            if row is None:
+                continue
+            _keep_server_values(table, values, row)
+            if row.deleted_at is not None:
+                conflicts.append({"table": table, "id": rec_id})
+            elif row.sync_seq > since and not _same(spec, values, row):
+                conflicts.append({"table": table, "id": rec_id})
+        for rec_id in deleted:
+            row = existing.get(rec_id)
+            if row is not None and row.deleted_at is None and row.sync_seq > since:
+                conflicts.append({"table": table, "id": rec_id})
+    if conflicts:
+        raise SyncConflict(details={"conflicts": conflicts})
+
+    # 3. validate in dependency order
+    _load_parents(ctx, changes)
+    now = utcnow()
+    origin = origin_key(actor)
+    for table in PUSH_ORDER:
+        if table not in plan:
+            continue
+        upserts, deleted = plan[table]
+        spec = specs[table]
+        existing, hidden = ctx.existing[table], ctx.hidden[table]
+        rule = RULES[table]
+        for rec_id, raw in upserts.items():
+            values = converted[(table, rec_id)]
+            try:
+                if isinstance(values, _Reject):
+                    raise values
+                if rec_id in hidden:
+                    raise _Reject("not found")
+                row = existing.get(rec_id)
+                if row is not None and _same(spec, values, row):
+                    # nothing to change (a replayed push): the row stays as it is, and stays
+                    # available to later tables as a parent (loaded from the server)
+                    continue
+                if row is None:
+                    for col in spec.push_cols:
+                        if col.required and values.get(col.column) in (None, ""):
+                            raise _Reject(f"{col.name}: required")
+                values = rule(ctx, rec_id, values, row)
+            except _Reject as exc:
+                ctx.result.reject(table, rec_id, str(exc))
+                continue
+            if row is None:
+                full = {c.column: c.default for c in spec.push_cols}
+                full.update(values)
+                full.update(id=rec_id, created_at=now, updated_at=now, deleted_at=None, sync_origin=origin)
+                ctx.inserts.setdefault(table, []).append(full)
+                if table == "notices":
+                    ctx.new_notice_ids.append(rec_id)
+            else:
+                changed = {k: v for k, v in values.items() if not _same(spec, {k: v}, row)}
+                if changed:
+                    changed.update(b_id=rec_id, updated_at=now)
+                    ctx.updates.setdefault(table, []).append(changed)
+        for rec_id in deleted:
+            row = existing.get(rec_id)
+            if rec_id in hidden:
+                ctx.result.reject(table, rec_id, "not found")
+                continue
+            if row is None or row.deleted_at is not None:
+                continue  # deleting what does not exist is ignored
+            reason = _delete_allowed(table, row)
+            if reason:
+                ctx.result.reject(table, rec_id, reason)
+                continue
+            ctx.deletes.setdefault(table, []).append({"b_id": rec_id, "deleted_at": now, "updated_at": now,
+                                                      "_region": row.region_code, "_enterprise": row.enterprise_id})
+
+    _number_notices(ctx)
+    _write(ctx)
+    for part in _chunks(sorted(ctx.findings_reitemed)):
+        session.connection().execute(hazard_items_of_findings(part))
+    _after_write(ctx)
+    touch_device(session, actor)
+    session.flush()
+    return ctx.result
