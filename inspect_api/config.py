@@ -78,6 +78,11 @@ class DefaultConfig:
     JOBS_MAX_NOTICES = 5000  # notices in one bulk PDF job
     JOBS_TMP_DIR = None  # the worker's temporary files; None -> the system's
 
+    # Working-set sync, schema version 4 (services/sync/working_set.py, docs/scale.md)
+    SYNC_HISTORY_DAYS = 30  # recent history on an inspector's tablet: closed / started in the last N days
+    SYNC_WORKSET_INSPECTED_DAYS = 90  # an enterprise inspected this recently is worked on
+    SYNC_WORKSET_INSPECTED_BY = "self"  # self: by the inspector; anyone: by anyone of the jurisdiction
+
     DEMO_PASSWORD = "demo12345"
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
@@ -114,7 +119,7 @@ _INT_KEYS = {
     "UPLOAD_MAX_SIZE", "UPLOAD_EXPIRES_SECONDS", "IMAGE_MAX_PIXELS", "S3_URL_EXPIRES",
     "PROXY_COUNT", "MAX_CONTENT_LENGTH", "JOBS_WORKERS", "JOBS_LEASE_SECONDS", "JOBS_SWEEP_SECONDS",
     "JOBS_REQUEUE_AFTER_SECONDS", "JOBS_MAX_ATTEMPTS", "JOBS_RESULT_TTL_SECONDS", "JOBS_SYNC_EXPORT_MAX_ROWS",
-    "JOBS_MAX_NOTICES",
+    "JOBS_MAX_NOTICES", "SYNC_HISTORY_DAYS", "SYNC_WORKSET_INSPECTED_DAYS",
 }
 
 

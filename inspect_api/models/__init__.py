@@ -12,3 +12,4 @@ from .photos import Photo, Upload  # noqa: F401
 from .enforcement import EnforcementCase, PenaltyDecision, case_hazards  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
 from .jobs import JOB_STATES, Job  # noqa: F401
+from .working_sets import SyncWorkingSet  # noqa: F401

@@ -1,4 +1,5 @@
-"""jobs: background jobs (exports, bulk notice PDFs, overdue reminders, photo derivative backfill)
+"""jobs: background jobs (exports, bulk notice PDFs, overdue reminders, photo derivative backfill);
+sync_working_sets: what each schema-version-4 tablet was sent (working-set sync)
 
 Revision ID: 0009
 Revises: 0003
@@ -47,9 +48,21 @@ def upgrade():
     op.create_index("ix_jobs_owner_created", "jobs", ["owner_id", "created_at"])
     op.create_index("ix_jobs_state_lease", "jobs", ["state", "lease_until"])
     op.create_index("ix_jobs_state_enqueued", "jobs", ["state", "enqueued_at"])
+    op.create_table(
+        "sync_working_sets",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("client_key", sa.String(80), nullable=False),
+        sa.Column("cursor", sa.BigInteger(), nullable=False),
+        sa.Column("schema_version", sa.Integer(), nullable=False),
+        sa.Column("state", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_sync_working_sets_client_cursor", "sync_working_sets", ["client_key", "cursor"])
 
 
 def downgrade():
+    op.drop_index("ix_sync_working_sets_client_cursor", table_name="sync_working_sets")
+    op.drop_table("sync_working_sets")
     op.drop_index("ix_jobs_state_enqueued", table_name="jobs")
     op.drop_index("ix_jobs_state_lease", table_name="jobs")
     op.drop_index("ix_jobs_owner_created", table_name="jobs")

@@ -9,4 +9,8 @@ from __future__ import annotations
 
 # version 2 — planning: inspection tasks on the tablets (issue #14)
 # version 3 — criteria catalogues (issue #15)
-# version 4 — working-set sync (issue #17)
+# version 4 — working-set sync (issue #17): hazards.closed_at; the working set instead of the whole
+# jurisdiction, enterprise_summaries for supervisors (services/sync/working_set.py)
+from .working_set import register_version as _register_v4
+
+_register_v4()
