@@ -2,6 +2,9 @@
 // synchronize(), driven by the Python tests one JSON command per line on stdin; one JSON
 // answer per line on stdout. Run: node tests/js/sync/tablet.js
 //
+// The tablet's schema version: TABLET_SCHEMA_VERSION (default 1). Version 4 (working-set sync, issue #17)
+// adds hazards.closed_at and the enterprise_summaries table, and sends schema_version with its pushes.
+//
 // Commands:
 //   {"cmd": "config", "url": "http://127.0.0.1:N", "token": "…"}
 //   {"cmd": "sync", "limit": n?, "lose_push_response": bool?}
@@ -33,8 +36,10 @@ for (const level of ['error', 'warn']) {
 }
 
 const c = (name, type, isOptional = false) => ({ name, type, isOptional })
+const SCHEMA_VERSION = Number(process.env.TABLET_SCHEMA_VERSION || 1)
+const v4 = SCHEMA_VERSION >= 4
 const schema = appSchema({
-  version: 1,
+  version: SCHEMA_VERSION,
   tables: [
     tableSchema({ name: 'regions', columns: [c('name', 'string'), c('parent_id', 'string', true), c('level', 'number')] }),
     tableSchema({
@@ -67,7 +72,7 @@ const schema = appSchema({
       columns: [c('inspection_id', 'string', true), c('finding_id', 'string', true), c('enterprise_id', 'string'),
         c('notice_id', 'string', true), c('description', 'string'), c('location', 'string', true),
         c('grade', 'string'), c('major_criterion_code', 'string', true), c('deadline_at', 'number', true),
-        c('rectified_on_spot', 'boolean'), c('status', 'string', true)],
+        c('rectified_on_spot', 'boolean'), c('status', 'string', true), ...(v4 ? [c('closed_at', 'number', true)] : [])],
     }),
     tableSchema({
       name: 'notices',
@@ -80,6 +85,12 @@ const schema = appSchema({
         c('taken_at', 'number', true), c('latitude', 'number', true), c('longitude', 'number', true),
         c('status', 'string', true)],
     }),
+    ...(v4 ? [tableSchema({
+      name: 'enterprise_summaries',
+      columns: [c('enterprise_id', 'string'), c('region_id', 'string'), c('open_hazards', 'number'),
+        c('open_major_hazards', 'number'), c('overdue_hazards', 'number'), c('listed_hazards', 'number'),
+        c('closed_recent', 'number'), c('last_inspected_at', 'number', true)],
+    })] : []),
   ],
 })
 
@@ -90,7 +101,7 @@ const modelClasses = schema.tables ? Object.keys(schema.tables).map((table) => {
 }) : []
 
 // migrations (none yet at schema 1) let synchronize() send the `migration` parameter later
-const migrations = schemaMigrations({ migrations: [] })
+const migrations = SCHEMA_VERSION === 1 ? schemaMigrations({ migrations: [] }) : undefined
 const adapter = new LokiJSAdapter({ schema, migrations, useWebWorker: false, useIncrementalIndexedDB: false })
 const database = new Database({ adapter, modelClasses })
 
@@ -164,7 +175,8 @@ async function sync({ limit, lose_push_response: losePushResponse, pause_before_
         await new Promise((resolve) => { resumeWaiter = resolve })
       }
       // a bare fetch: the body goes out as text/plain;charset=UTF-8
-      const resp = await fetch(`${server}/api/v1/sync?last_pulled_at=${lastPulledAt}`, {
+      const version = SCHEMA_VERSION > 1 ? `&schema_version=${SCHEMA_VERSION}` : ''
+      const resp = await fetch(`${server}/api/v1/sync?last_pulled_at=${lastPulledAt}${version}`, {
         method: 'POST', body: JSON.stringify(changes), headers: { Authorization: `Bearer ${token}` },
       })
       const text = await resp.text()
@@ -173,7 +185,7 @@ async function sync({ limit, lose_push_response: losePushResponse, pause_before_
       if (losePushResponse) throw new Error('network lost before the answer arrived')
       return { experimentalRejectedIds: pushResult.body.experimentalRejectedIds }
     },
-    migrationsEnabledAtVersion: 1,
+    ...(SCHEMA_VERSION === 1 ? { migrationsEnabledAtVersion: 1 } : {}),
   })
   return { pulls, push: pushResult }
 }
