@@ -199,28 +199,35 @@ def ledger_job(app, url: str, results) -> None:
         db.session.remove()
 
 
-def push_concurrency(url: str, counties: list[str], results, tablets: int = 50, rounds: int = 4) -> None:
-    """50 tablets push at once to gunicorn (2 workers x 4 threads) on loopback."""
+def _gunicorn(url: str):
+    """gunicorn (2 workers x 4 threads) on a free loopback port, on the bench database; (process, base URL)."""
     import socket
     import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     env = {**os.environ, "INSPECT_DATABASE_URL": url, "INSPECT_SECRET_KEY": "bench", "INSPECT_JOBS_QUEUE": "none",
            "INSPECT_RATELIMIT_LOGIN_PER_IP": '"100000 per minute"'}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4",
                              "-b", f"127.0.0.1:{port}", "--timeout", "300", "wsgi:app"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=2).read()
-                break
-            except Exception:
-                time.sleep(0.3)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=2).read()
+            break
+        except Exception:
+            time.sleep(0.3)
+    return proc, base
 
+
+def push_concurrency(url: str, counties: list[str], results, tablets: int = 50, rounds: int = 4) -> None:
+    """50 tablets push at once to gunicorn (2 workers x 4 threads) on loopback."""
+    import urllib.request
+
+    proc, base = _gunicorn(url)
+    try:
         def call(method, path, body=None, headers=None):
             req = urllib.request.Request(base + path, method=method, data=None if body is None else
                                          json.dumps(body).encode(), headers={"Content-Type": "application/json",
