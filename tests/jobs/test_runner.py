@@ -229,3 +229,44 @@ def test_immediate_queue_runs_the_job_when_dispatched():
         assert job_service.workers_alive() is None  # immediate mode needs no worker
     finally:
         stop()
+
+
+def test_photo_derivative_backfill_regenerates_what_is_missing(live, tmp_path):
+    from inspect_api.models import Photo
+    from inspect_api.services.evidence.photos import UploadLimits, derived_key, store_photo_file
+
+    from ..photos.imagegen import jpeg_bytes
+
+    app, ids = live
+    storage = app.extensions["inspect_storage"]
+    shas = []
+    with app.app_context():
+        for n in range(3):
+            path = tmp_path / f"p{n}.jpg"
+            path.write_bytes(jpeg_bytes(640, 480, seed=n))
+            result = store_photo_file(storage, str(path), UploadLimits())
+            _db.session.add(Photo(id=f"BACKFILL{n}", owner_table="hazards", owner_id="none", status="ready",
+                                  sha256=result["sha256"], storage_key=result["storage_key"]))
+            shas.append(result["sha256"])
+        _db.session.commit()
+        _db.session.remove()
+    storage.delete(derived_key(shas[0], "preview"))
+    storage.delete(derived_key(shas[1], "thumb"))
+    storage.delete(derived_key(shas[1], "preview"))
+    job_id = _submit(app, "admin", "photo_derivatives", {})
+    assert _run(app, job_id) == "done"
+    job = _job(app, job_id)
+    rows = {r[0]: r[2] for r in csv.reader(io.StringIO(_file(app, job).decode("utf-8-sig")))}
+    assert rows["BACKFILL0"] == rows["BACKFILL1"] == "regenerated" and rows["BACKFILL2"] == "present"
+    assert job.summary == {"present": 1, "regenerated": 2, "failed": 0}
+    for sha in shas:
+        for variant in ("preview", "thumb"):
+            assert storage.read_bytes(derived_key(sha, variant))[:2] == b"\xff\xd8"
+
+
+def test_flask_jobs_list_shows_jobs_with_state_and_progress(live):
+    app, _ = live
+    _submit(app, "supervisor", "overdue_reminders", {})
+    out = app.test_cli_runner().invoke(args=["jobs", "list", "--state", "queued"])
+    assert out.exit_code == 0, out.output
+    assert "workers alive: -" in out.output and "overdue_reminders" in out.output and "supervisor" in out.output
