@@ -21,6 +21,11 @@ def sweep_once(app) -> dict:
     """One sweep, the outbox dispatch, and this worker's heartbeat; never raises (a worker keeps going)."""
     jobs = app.extensions["inspect_jobs"]
     counts = {}
+    if jobs["huey"] is not None and not jobs["huey"].immediate:
+        try:
+            job_queue.beat(jobs["huey"])
+        except Exception as exc:  # the queue is down: nothing to beat on; the sweep retries later
+            log.warning("jobs heartbeat failed: %s", exc)
     with app.app_context():
         try:
             counts = job_service.sweep(db.session, app.extensions["inspect_storage"],
@@ -33,11 +38,6 @@ def sweep_once(app) -> dict:
             db.session.rollback()
         finally:
             db.session.remove()
-    if jobs["huey"] is not None and not jobs["huey"].immediate:
-        try:
-            job_queue.beat(jobs["huey"])
-        except Exception as exc:  # the queue is down: nothing to beat on; the sweep retries later
-            log.warning("jobs heartbeat failed: %s", exc)
     return counts
 
 

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 TASK_NAME = "inspect.run_job"
 HEARTBEAT_KEY = "inspect-workers-heartbeat"
+ALIVE_AFTER_MIN = 60  # seconds: a worker busy with a big job on a loaded machine still counts as alive
 
 # the queue of this process (set by init_jobs); workers_alive() reads it
 _current: dict = {"huey": None, "task": None, "alive_after": 45}
@@ -90,7 +91,7 @@ def init_jobs(app) -> None:
         task = huey.task(name=TASK_NAME)(run_job_task)
     app.extensions["inspect_jobs"] = {"huey": huey, "task": task}
     _current.update(huey=huey, task=task,
-                    alive_after=3 * int(app.config.get("JOBS_SWEEP_SECONDS", 15)))
+                    alive_after=max(ALIVE_AFTER_MIN, 3 * int(app.config.get("JOBS_SWEEP_SECONDS", 15))))
 
 
 def dispatch(session, task, job_ids) -> int:
@@ -132,7 +133,7 @@ def last_beat(huey) -> float | None:
 
 
 def workers_alive(huey=None) -> bool | None:
-    """True when a worker beat within 3 sweep intervals, False when none did (or the queue is down),
+    """True when a worker beat within 3 sweep intervals (60 s at least), False when none did (or the queue is down),
     None when no queue is configured (or immediate mode, which needs no worker)."""
     huey = huey if huey is not None else _current["huey"]
     if huey is None or huey.immediate:
