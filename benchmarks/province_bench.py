@@ -43,10 +43,15 @@ def cmd_build(args) -> None:
 
     ensure_database(args.database_url)
     app = make_app(args.database_url)
+    only = None
+    if args.segments:
+        lo, _, hi = args.segments.partition("-")
+        only = set(range(int(lo), int(hi or lo) + 1))
     counts = province_data.build(app, args.inspections, args.findings, args.hazards, args.photos,
-                                 seg_size=args.segment, stop_after=args.stop_after, log=lambda m: print(m, flush=True))
+                                 seg_size=args.segment, stop_after=args.stop_after, only=only,
+                                 log=lambda m: print(m, flush=True))
     print(counts, flush=True)
-    if counts["segments_done"] == counts["segments"] and not args.no_analyze:
+    if (counts["segments_done"] == counts["segments"] or args.segments) and not args.no_analyze:
         province_data.analyze(app, log=lambda m: print(m, flush=True))
 
 
@@ -61,6 +66,7 @@ def main(argv=None):
     b.add_argument("--photos", type=int, default=2, help="photos per hazard")
     b.add_argument("--segment", type=int, default=20_000, help="inspections per transaction")
     b.add_argument("--stop-after", type=float, default=None, help="seconds; stop between segments")
+    b.add_argument("--segments", help="load only these segments, e.g. 44-49 (the most recent ones)")
     b.add_argument("--no-analyze", action="store_true")
     b.set_defaults(func=cmd_build)
     try:

@@ -234,8 +234,9 @@ def segment_rows(seg: int, seg_size: int, n_insp: int, findings: int, hazards: i
 
 
 def build(app, n_insp: int, findings: int, hazards: int, photos: int, seg_size: int = 20_000,
-          log=print, stop_after: float | None = None) -> dict:
-    """Load what is missing; returns row counts. ``stop_after``: seconds, then stop between segments."""
+          log=print, stop_after: float | None = None, only: set[int] | None = None) -> dict:
+    """Load what is missing; returns row counts. ``stop_after``: seconds, then stop between segments;
+    ``only``: load only these segments (e.g. the most recent ones of a partial build)."""
     from inspect_api.extensions import db
     from inspect_api.services.accounts import passwords
 
@@ -259,7 +260,7 @@ def build(app, n_insp: int, findings: int, hazards: int, photos: int, seg_size: 
         segments = (n_insp + seg_size - 1) // seg_size
         max_seq = 0
         for seg in range(segments):
-            if seg in done:
+            if seg in done or (only is not None and seg not in only):
                 continue
             if stop_after is not None and time.perf_counter() - t0 > stop_after:
                 log(f"stopping after {time.perf_counter() - t0:.0f} s; run again to resume")
