@@ -54,6 +54,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.extensions["inspect_storage"] = build_storage(app.config)
 
+    from .services.jobs import init_jobs
+
+    init_jobs(app)
+
     smorest_api.init_app(app)
     from .api import register_blueprints
 

@@ -89,6 +89,27 @@ class DefaultConfig:
     # testing fall back to an instance-folder key) and the bureau log's origin line (defaults from BUREAU_CODE)
     CASEFILE_SIGNING_KEY = None
     CASEFILE_LOG_ORIGIN = None
+    # Background jobs (services/jobs, docs/scale.md). JOBS_QUEUE: redis://… | sqlite | immediate | none;
+    # unset: sqlite (embedded), none under TESTING
+    JOBS_QUEUE = None
+    JOBS_QUEUE_NAME = "inspect-jobs"
+    JOBS_QUEUE_FILE = None  # sqlite queue file; None -> instance/jobs-queue.sqlite3
+    JOBS_WORKERS = 1  # worker threads per `flask jobs worker` process
+    JOBS_LEASE_SECONDS = 60  # a running job whose worker stops renewing for this long is taken back
+    JOBS_HEARTBEAT_SECONDS = 5
+    JOBS_SWEEP_SECONDS = 15
+    JOBS_REQUEUE_AFTER_SECONDS = 300  # queued and handed over but never started: hand over again
+    JOBS_MAX_ATTEMPTS = 3
+    JOBS_RESULT_TTL_SECONDS = int(timedelta(days=7).total_seconds())
+    JOBS_CHUNK_PAUSE_SECONDS = 0  # throttle: pause after each block a job writes
+    JOBS_SYNC_EXPORT_MAX_ROWS = 50_000  # exports over more hazards than this answer 202 with a job
+    JOBS_MAX_NOTICES = 5000  # notices in one bulk PDF job
+    JOBS_TMP_DIR = None  # the worker's temporary files; None -> the system's
+
+    # Working-set sync, schema version 4 (services/sync/working_set.py, docs/scale.md)
+    SYNC_HISTORY_DAYS = 30  # recent history on an inspector's tablet: closed / started in the last N days
+    SYNC_WORKSET_INSPECTED_DAYS = 90  # an enterprise inspected this recently is worked on
+    SYNC_WORKSET_INSPECTED_BY = "self"  # self: by the inspector; anyone: by anyone of the jurisdiction
 
     DEMO_PASSWORD = "demo12345"
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
@@ -124,7 +145,9 @@ class DefaultConfig:
 _INT_KEYS = {
     "TOKEN_TTL_SECONDS", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM",
     "UPLOAD_MAX_SIZE", "UPLOAD_EXPIRES_SECONDS", "IMAGE_MAX_PIXELS", "S3_URL_EXPIRES",
-    "PROXY_COUNT", "MAX_CONTENT_LENGTH",
+    "PROXY_COUNT", "MAX_CONTENT_LENGTH", "JOBS_WORKERS", "JOBS_LEASE_SECONDS", "JOBS_SWEEP_SECONDS",
+    "JOBS_REQUEUE_AFTER_SECONDS", "JOBS_MAX_ATTEMPTS", "JOBS_RESULT_TTL_SECONDS", "JOBS_SYNC_EXPORT_MAX_ROWS",
+    "JOBS_MAX_NOTICES", "SYNC_HISTORY_DAYS", "SYNC_WORKSET_INSPECTED_DAYS",
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, stream_with_context
+from flask import Response, current_app, request, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -19,6 +19,8 @@ from ..schemas.criteria import CriteriaStatsSchema
 from ..schemas.stats import ExportQuerySchema, StatsQuerySchema, StatsTableSchema
 from ..services.reporting import exports as export_service
 from ..services.reporting import stats as stats_service
+from ..services import jobs as job_service
+from .jobs import job_accepted, submit_and_dispatch
 from .security import auth_required, current_actor
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats",
@@ -50,6 +52,25 @@ def download(chunks, fmt: str, basename_zh: str, basename_ascii: str) -> Respons
     resp.headers["Cache-Control"] = "no-store"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
+
+
+def _as_job(kind: str, f, args) -> Response | None:
+    """A big export runs as a background job (202 + the job) instead of holding the request open: when the
+    period holds more hazards than JOBS_SYNC_EXPORT_MAX_ROWS, or when the client sends
+    ``Prefer: respond-async``."""
+    wants = "respond-async" in request.headers.get("Prefer", "")
+    if not wants and not job_service.export_is_large(db.session, current_actor(), f,
+                                                     int(current_app.config["JOBS_SYNC_EXPORT_MAX_ROWS"])):
+        return None
+    params = {"from": f.date_from.isoformat(), "to": f.date_to.isoformat(), "region": f.region,
+              "industry": f.industry, "format": args["format"]}
+    if kind != "ledger_export":
+        params["group_by"] = f.group_by
+    return job_accepted(submit_and_dispatch(kind, params))
+
+
+_JOB_RESPONSE = {"description": "too big to stream in one request: the export runs as a background job "
+                                "(the body is the job; follow /api/v1/jobs/<id>, then download)"}
 
 
 def _names(f, zh: str, ascii_name: str):
@@ -89,11 +110,14 @@ class EnforcementStats(MethodView):
 class HazardStatsExport(MethodView):
     @auth_required(*READERS)
     @blp.arguments(ExportQuerySchema, location="query", unknown=RAISE)
-    @blp.doc(responses=_FILE_RESPONSE)
+    @blp.doc(responses={**_FILE_RESPONSE, "202": _JOB_RESPONSE})
     @blp.alt_response(403, schema=ApiErrorSchema)
     def get(self, args):
         """The hazard statistics table as XLSX or CSV (?format=xlsx|csv)."""
         f = _filter(args)
+        job = _as_job("hazard_stats_export", f, args)
+        if job is not None:
+            return job
         table = stats_service.hazard_statistics(db.session, current_actor(), f)
         zh, asc = _names(f, "隐患排查治理统计", "hazard-statistics")
         return download(export_service.stats_table_export(table, args["format"]), args["format"], zh, asc)
@@ -103,11 +127,14 @@ class HazardStatsExport(MethodView):
 class EnforcementStatsExport(MethodView):
     @auth_required(*READERS)
     @blp.arguments(ExportQuerySchema, location="query", unknown=RAISE)
-    @blp.doc(responses=_FILE_RESPONSE)
+    @blp.doc(responses={**_FILE_RESPONSE, "202": _JOB_RESPONSE})
     @blp.alt_response(403, schema=ApiErrorSchema)
     def get(self, args):
         """The enforcement statistics table as XLSX or CSV (?format=xlsx|csv)."""
         f = _filter(args, stats_service.ENFORCEMENT_GROUPS)
+        job = _as_job("enforcement_stats_export", f, args)
+        if job is not None:
+            return job
         table = stats_service.enforcement_statistics(db.session, current_actor(), f)
         zh, asc = _names(f, "执法工作统计", "enforcement-statistics")
         return download(export_service.stats_table_export(table, args["format"]), args["format"], zh, asc)
@@ -117,11 +144,14 @@ class EnforcementStatsExport(MethodView):
 class HazardLedgerExport(MethodView):
     @auth_required(*READERS)
     @blp.arguments(ExportQuerySchema, location="query", unknown=RAISE)
-    @blp.doc(responses=_FILE_RESPONSE)
+    @blp.doc(responses={**_FILE_RESPONSE, "202": _JOB_RESPONSE})
     @blp.alt_response(403, schema=ApiErrorSchema)
     def get(self, args):
         """The hazard ledger (隐患台账): one row per hazard found in the period, streamed (XLSX or CSV)."""
         f = _filter(args)
+        job = _as_job("ledger_export", f, args)
+        if job is not None:
+            return job
         chunks = export_service.ledger_export(db.session, current_actor(), f, args["format"])
         zh, asc = _names(f, "隐患台账", "hazard-ledger")
         return download(chunks, args["format"], zh, asc)

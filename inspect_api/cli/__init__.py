@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 
-CLI_MODULES = ["users", "demo", "imports", "uploads", "hazards", "selfcheck", "audit", "security", "criteria", "casefile", "planning"]
+CLI_MODULES = ["users", "demo", "imports", "uploads", "hazards", "selfcheck", "audit", "security", "criteria", "casefile", "planning", "jobs"]
 
 
 def register_cli(app) -> None:

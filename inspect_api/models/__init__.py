@@ -20,3 +20,5 @@ from .casefile import (  # noqa: F401
     CaseFile, CaseFileMember, CaseFileProfile, CaseFileSupplement, Checkpoint, LogAlarm, LogEntry, LogNode,
     LogState, ServiceRecord,
 )
+from .jobs import JOB_STATES, Job  # noqa: F401
+from .working_sets import SyncWorkingSet  # noqa: F401

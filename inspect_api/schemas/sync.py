@@ -40,3 +40,18 @@ class PushResponseSchema(Schema):
     ok = fields.Boolean()
     experimentalRejectedIds = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
     rejected = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.String()))
+
+
+class HistoryQuerySchema(StrictSchema):
+    table = fields.String(load_default="hazards", metadata={"description": "hazards | inspections | notices"})
+    after = fields.String(load_default=None, allow_none=True,
+                          metadata={"description": "the `next` of the previous page"})
+    limit = fields.Integer(load_default=100, metadata={"description": "1..500"})
+    schema_version = fields.Integer(load_default=4, metadata={"description": "the columns of this schema version"})
+
+
+class HistoryPageSchema(Schema):
+    enterprise_id = fields.String()
+    table = fields.String()
+    records = fields.List(fields.Dict())
+    next = fields.String(allow_none=True, metadata={"description": "cursor of the next page; null at the end"})

@@ -167,6 +167,28 @@ class Storage(abc.ABC):
             self.delete(key)
         return len(keys)
 
+    def open_from(self, key: str, start: int) -> BinaryIO:
+        """A readable file object on the object's bytes from offset ``start`` (a resumed download, HTTP
+        Range). ObjectMissing when there is no object. Backends override it to skip without reading
+        (S3: a ranged GET); this default seeks, or reads and drops the first ``start`` bytes."""
+        f = self.open(key)
+        if start <= 0:
+            return f
+        try:
+            seekable = f.seekable()
+        except (AttributeError, OSError):
+            seekable = False
+        if seekable:
+            f.seek(start)
+            return f
+        left = start
+        while left > 0:
+            data = f.read(min(left, CHUNK_SIZE))
+            if not data:
+                break
+            left -= len(data)
+        return f
+
     def read_bytes(self, key: str) -> bytes:
         """The whole object in memory: for small objects (derivatives, tests) only."""
         with self.open(key) as f:

@@ -138,6 +138,23 @@ class S3Storage(Storage):
             raise StorageError(f"could not read {key}") from exc
         return _Body(obj["Body"], key)
 
+    def open_from(self, key: str, start: int) -> BinaryIO:
+        """A ranged GET (``Range: bytes=start-``): a resumed download reads only what is left."""
+        if start <= 0:
+            return self.open(key)
+        from botocore.exceptions import ClientError
+
+        full = self._key(key)
+        try:
+            obj = self.client.get_object(Bucket=self.bucket, Key=full, Range=f"bytes={start}-")
+        except ClientError as exc:
+            if self._is_missing(exc):
+                raise ObjectMissing(f"no object {key}") from exc
+            raise StorageError(f"could not read {key}") from exc
+        except Exception as exc:
+            raise StorageError(f"could not read {key}") from exc
+        return _Body(obj["Body"], key)
+
     def delete(self, key: str) -> None:
         full = self._key(key)
         try:

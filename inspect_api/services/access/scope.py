@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ...errors import NotFound
 from ...models import (
     AuditEvent, ChecklistItem, ChecklistTemplate, Device, EnforcementCase, Enterprise, Finding,
-    Hazard, Inspection, InspectionTask, Notice, PenaltyDecision, Photo, Rectification, Region,
+    Hazard, Inspection, InspectionTask, Job, Notice, PenaltyDecision, Photo, Rectification, Region,
     RemediationPlan, Review, Upload, User, region_prefix,
 )
 
@@ -80,6 +80,9 @@ def scope_clause(model, user: User):
     if model is Upload:
         # a tus upload in progress belongs to its creator alone (CONTRACT §3), admins included
         return Upload.user_id == user.id
+    if model is Job:
+        # a background job and its file belong to the user who submitted it, admins included
+        return Job.owner_id == user.id
     if model in (User, Device):
         if role == "admin" or (model is User and role == "security_admin"):
             return true()

@@ -654,8 +654,11 @@ def ledger_csv_copy(session: Session, stmt, limit: int | None = None,
 
 
 def ledger_export(session: Session, actor: Actor, f: StatsFilter, fmt: str, now: datetime | None = None,
-                  chunk: int = LEDGER_CHUNK, limit: int | None = None) -> Iterator[bytes]:
-    """The hazard ledger as XLSX or CSV, streamed. The query runs when the first chunk is asked for."""
+                  chunk: int = LEDGER_CHUNK, limit: int | None = None, counter: list | None = None
+                  ) -> Iterator[bytes]:
+    """The hazard ledger as XLSX or CSV, streamed. The query runs when the first chunk is asked for.
+    ``counter``: a one-item list the rows written are added to (a background job's progress; the CSV made
+    by PostgreSQL's COPY is not counted here)."""
     require_stats_reader(actor)
     subtitle = "    ".join([period_text(f) + " (按发现时间)", f"区划: {region_label(session, actor, f)}"]
                            + ([f"行业: {f.industry}"] if f.industry else [])
@@ -666,7 +669,7 @@ def ledger_export(session: Session, actor: Actor, f: StatsFilter, fmt: str, now:
     stmt = ledger_statement(session, actor, f, fmt, now)
 
     def generate():
-        count = [0]
+        count = counter if counter is not None else [0]
         postgres = dialect_name(session) == "postgresql"
         if fmt == "csv" and postgres:
             yield codecs.BOM_UTF8 + _csv_line([c.label for c in LEDGER_COLUMNS])

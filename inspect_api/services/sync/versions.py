@@ -7,26 +7,17 @@ capability. docs/sync.md lists every version with its tables, columns, writable 
 """
 from __future__ import annotations
 
-from .tables import register_columns, register_table
-
-# version 2 — planning: inspection tasks on the tablets (issue #14)
-# version 3 — criteria catalogues (issue #15): services/criteria/sync.py
-from ..criteria import sync as _criteria  # noqa: E402
-
-register_table(_criteria.CATALOGUES)
-register_table(_criteria.CLAUSES)
-register_columns("hazards", *_criteria.HAZARD_COLUMNS)
-register_columns("checklist_items", *_criteria.CHECKLIST_ITEM_COLUMNS)
-# version 4 — working-set sync (issue #17)
-
 from sqlalchemy import or_
 
 from ...models import InspectionTask
 from ..access.scope import scope_clause
+from ..criteria import sync as _criteria
 from .tables import register_columns, register_table
 from .wire import Col, TableSpec
+from .working_set import register_version as _register_v4
 
 
+# version 2 — planning: inspection tasks on the tablets (issue #14, docs/planning.md)
 def _task_rows(viewer):
     """An inspector pulls the tasks assigned to them (lead or co); a supervisor those of the jurisdiction."""
     if viewer.role == "inspector":
@@ -41,3 +32,13 @@ register_table(TableSpec("inspection_tasks", InspectionTask, (
     Col("template_ids", "str", attr="template_ids_json"), Col("item_ids", "str", attr="item_ids_json"),
     Col("is_joint", "bool"), Col("code", "str"), Col("note", "text")), since=2, rows=_task_rows))
 register_columns("inspections", Col("task_id", "id", since=2))
+
+# version 3 — criteria catalogues (issue #15): services/criteria/sync.py
+register_table(_criteria.CATALOGUES)
+register_table(_criteria.CLAUSES)
+register_columns("hazards", *_criteria.HAZARD_COLUMNS)
+register_columns("checklist_items", *_criteria.CHECKLIST_ITEM_COLUMNS)
+
+# version 4 — working-set sync (issue #17): hazards.closed_at; the working set instead of the whole
+# jurisdiction, enterprise_summaries for supervisors (services/sync/working_set.py, docs/scale.md)
+_register_v4()

@@ -2,6 +2,9 @@
 // synchronize(), driven by the Python tests one JSON command per line on stdin; one JSON
 // answer per line on stdout. Run: node tests/js/sync/tablet.js
 //
+// The tablet's schema version: TABLET_SCHEMA_VERSION (default 1). Version 4 (working-set sync, issue #17)
+// adds hazards.closed_at and the enterprise_summaries table, and sends schema_version with its pushes.
+//
 // Commands:
 //   {"cmd": "config", "url": "http://127.0.0.1:N", "token": "…"}
 //   {"cmd": "sync", "limit": n?, "lose_push_response": bool?}
@@ -65,6 +68,15 @@ const LATER = {
     ],
     columns: { hazards: [c('criterion_clause_id', 'string', true)],
       checklist_items: [c('criterion_clause_id', 'string', true)] },
+  },
+  4: {  // working-set sync (issue #17): hazards.closed_at, and summaries for supervisors' devices
+    tables: [tableSchema({
+      name: 'enterprise_summaries',
+      columns: [c('enterprise_id', 'string'), c('region_id', 'string'), c('open_hazards', 'number'),
+        c('open_major_hazards', 'number'), c('overdue_hazards', 'number'), c('listed_hazards', 'number'),
+        c('closed_recent', 'number'), c('last_inspected_at', 'number', true)],
+    })],
+    columns: { hazards: [c('closed_at', 'number', true)] },
   },
 }
 const schema = appSchema({
