@@ -120,10 +120,14 @@ def load_static(conn, password_hash: str) -> int:
                           "created_at": now, "updated_at": now})
             for t in range(5):  # open tasks: this month's planned inspections
                 e = enterprise_id(ci, (k * 25 + t * 3) % ENTERPRISES_PER_COUNTY)
-                tasks.append({"id": f"T{c}{k}{t}", "enterprise_id": e, "region_code": c, "kind": "planned",
-                              "is_random": False, "status": "planned", "assignee_id": inspector_id(c, k),
-                              "template_id": "TPL1", "planned_on": date(2026, 12, 1 + t),
-                              "due_on": date(2026, 12, 20), "created_at": now, "updated_at": now})
+                start = datetime(2026, 12, 1 + t, tzinfo=timezone.utc)
+                tasks.append({"id": f"T{c}{k}{t}", "enterprise_id": e, "region_code": c, "kind": "random",
+                              "status": "assigned", "title": "双随机抽查", "lead_inspector_id": inspector_id(c, k),
+                              "co_inspector_id": inspector_id(c, (k + 1) % INSPECTORS_PER_COUNTY),
+                              "window_start_at": start, "window_end_at": datetime(2026, 12, 20, tzinfo=timezone.utc),
+                              "template_ids": ["TPL1"], "item_ids": [], "is_joint": False, "in_plan": True,
+                              "record_refused": False, "code": f"B{c}{k:02d}{t}"[:16], "sync_seq": 0,
+                              "created_at": now, "updated_at": now})
         users.append({"id": f"U{c}S", "username": f"sup_{c}", "password_hash": password_hash, "role": "supervisor",
                       "is_active": True, "must_change_password": False, "display_name": f"科长{c}", "region_id": c,
                       "certificate_no": None, "created_at": now, "updated_at": now})

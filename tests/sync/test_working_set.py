@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from inspect_api.models import Finding, Hazard, Inspection, InspectionTask, Notice, User
+from inspect_api.models import Finding, Hazard, Inspection, InspectionTask, Notice, User, utcnow
 
 from .helpers import changes, hazard_raw, ids, inspection_raw, published_checklist, pull, pull_ok, push
 
@@ -111,8 +111,11 @@ def test_records_leave_as_deleted_when_time_passes_and_come_back(client, scene, 
 def test_an_assigned_task_brings_an_enterprise_in_and_its_end_takes_it_out(client, db, scene, tab):
     ts = pull_ok(client, tab, **V4)["timestamp"]
     w = scene["world"]
-    task = InspectionTask(enterprise_id=w.ent2.id, region_code="131102", assignee_id=w.users["inspector1"].id,
-                          status="planned")
+    now = utcnow()
+    task = InspectionTask(enterprise_id=w.ent2.id, region_code="131102", kind="random", title="双随机抽查",
+                          lead_inspector_id=w.users["inspector1"].id, co_inspector_id=w.users["inspector2"].id,
+                          window_start_at=now, window_end_at=now + timedelta(days=10), code="WSTEST0001",
+                          status="assigned")
     db.add(task)
     db.commit()
     came = pull_ok(client, tab, ts, **V4)

@@ -51,7 +51,7 @@ KEEP_STATES = 3
 SUMMARY_TABLE = "enterprise_summaries"
 RAW_TABLES = ("inspections", "findings", "hazards", "notices", "photos")
 SHARED_TABLES = ("regions", "enterprises", "checklist_templates", "checklist_items")
-OPEN_TASK_EXCLUDED = ("done", "completed", "cancelled", "closed")
+OPEN_TASK_EXCLUDED = ("done", "cancelled")  # models/planning.py TASK_STATUSES: the others are open work
 SUMMARY_COLUMNS = ("enterprise_id", "region_id", "open_hazards", "open_major_hazards", "overdue_hazards",
                    "listed_hazards", "closed_recent", "last_inspected_at")
 
@@ -94,7 +94,8 @@ def worked_enterprises(session: Session, user: User, now: datetime, rules: Worki
     """The enterprises of the inspector's jurisdiction it works on (``WorkingSetRules``)."""
     in_scope = scope_clause(Enterprise, user)
     tasks = select(InspectionTask.enterprise_id).where(
-        InspectionTask.assignee_id == user.id, InspectionTask.status.not_in(OPEN_TASK_EXCLUDED))
+        or_(InspectionTask.lead_inspector_id == user.id, InspectionTask.co_inspector_id == user.id),
+        InspectionTask.status.not_in(OPEN_TASK_EXCLUDED), InspectionTask.deleted_at.is_(None))
     recent = [Inspection.started_at >= now - timedelta(days=rules.inspected_days), Inspection.deleted_at.is_(None)]
     if rules.inspected_by == "self":
         recent.append(or_(Inspection.lead_inspector_id == user.id, Inspection.co_inspector_id == user.id))
