@@ -41,6 +41,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"],
                         app.config["ARGON2_PARALLELISM"])
 
+    from .services.accounts.throttle import LoginThrottle
+
+    app.extensions["inspect_login_throttle"] = LoginThrottle.from_config(app.config)
+
     from .storage import build_storage
 
     app.extensions["inspect_storage"] = build_storage(app.config)

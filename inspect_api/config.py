@@ -25,11 +25,16 @@ class DefaultConfig:
     # Tokens
     TOKEN_TTL_SECONDS = int(timedelta(days=30).total_seconds())
 
-    # Login throttle: failed attempts only (see api/auth.py)
+    # Sign-in throttle (services/accounts/throttle.py, docs/security.md): one store for API and portal
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_LOGIN_PER_ACCOUNT = "10 per 15 minutes"
-    RATELIMIT_LOGIN_PER_IP = "50 per 15 minutes"
     RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_THROTTLE_FREE_ATTEMPTS = 5          # failures per account+address before the back-off starts
+    LOGIN_THROTTLE_WINDOW_SECONDS = 900       # a pair's count is forgotten this long after its last failure
+    LOGIN_THROTTLE_BASE_LOCK_SECONDS = 60     # first lock; doubles with each further failure
+    LOGIN_THROTTLE_MAX_LOCK_SECONDS = 900
+    LOGIN_THROTTLE_ADDRESS_LIMIT = 100        # failures from one address (any account) before untrusted pairs wait
+    LOGIN_THROTTLE_ACCOUNT_LIMIT = 50         # failures on one account (any address) before untrusted pairs wait
+    LOGIN_THROTTLE_TRUST_SECONDS = 30 * 86400  # a pair that signed in successfully stays trusted this long
     # Number of trusted reverse proxies in front of the app (X-Forwarded-For)
     PROXY_COUNT = 0
 
@@ -95,7 +100,9 @@ class DefaultConfig:
 _INT_KEYS = {
     "TOKEN_TTL_SECONDS", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM",
     "UPLOAD_MAX_SIZE", "UPLOAD_EXPIRES_SECONDS", "IMAGE_MAX_PIXELS", "S3_URL_EXPIRES",
-    "PROXY_COUNT", "MAX_CONTENT_LENGTH",
+    "PROXY_COUNT", "MAX_CONTENT_LENGTH", "LOGIN_THROTTLE_FREE_ATTEMPTS", "LOGIN_THROTTLE_WINDOW_SECONDS",
+    "LOGIN_THROTTLE_BASE_LOCK_SECONDS", "LOGIN_THROTTLE_MAX_LOCK_SECONDS", "LOGIN_THROTTLE_ADDRESS_LIMIT",
+    "LOGIN_THROTTLE_ACCOUNT_LIMIT", "LOGIN_THROTTLE_TRUST_SECONDS",
 }
 
 

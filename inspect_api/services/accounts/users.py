@@ -123,5 +123,5 @@ def list_users_stmt(q: str | None = None, role: str | None = None):
 def get_user(session: Session, user_id: str) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("user not found")
+        raise NotFound("用户不存在 (user not found)")
     return user

@@ -99,7 +99,7 @@ def _lock_case(session: Session, actor: Actor, case: EnforcementCase) -> Enforce
             EnforcementCase.id == case.id, scope_clause(EnforcementCase, actor.user))) is None:
         from ...errors import NotFound
 
-        raise NotFound("case not found")
+        raise NotFound("案件不存在 (case not found)")
     session.refresh(case, with_for_update=True)
     return case
 
@@ -160,7 +160,7 @@ def record_payment(session: Session, actor: Actor, decision: PenaltyDecision, da
             PenaltyDecision.id == decision.id, scope_clause(PenaltyDecision, actor.user))) is None:
         from ...errors import NotFound
 
-        raise NotFound("penalty not found")
+        raise NotFound("处罚决定不存在 (penalty not found)")
     session.refresh(decision, with_for_update=True)
     if decision.kind != "fine" or decision.payment_status != "unpaid":
         raise InvalidCaseState("该处罚没有待缴罚款 (nothing unpaid on this decision)",

@@ -324,7 +324,7 @@ def transition(session: Session, actor: Actor, hazard: Hazard, action: str, **pa
         stmt = stmt.where(scope_clause(Hazard, user))
     locked = session.scalars(stmt.with_for_update().execution_options(populate_existing=True)).first()
     if locked is None:
-        raise NotFound("hazard not found")
+        raise NotFound("隐患不存在 (hazard not found)")
     if locked is not hazard:  # pragma: no cover - a detached copy was passed in
         hazard = locked
     expected = params.get("expected_version")
@@ -546,7 +546,7 @@ def submit_plan(session: Session, actor: Actor, hazard: Hazard, data: dict):
     if user is not None:
         stmt = stmt.where(scope_clause(Hazard, user))
     if session.scalars(stmt.with_for_update().execution_options(populate_existing=True)).first() is None:
-        raise NotFound("hazard not found")
+        raise NotFound("隐患不存在 (hazard not found)")
     if user is not None and user.role not in ("enterprise", "inspector"):
         raise _refuse("submit_plan", hazard, "role", "只有企业或执法人员可以提交治理方案 (role not allowed)")
     if hazard.grade != "major":

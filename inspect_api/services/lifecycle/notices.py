@@ -123,7 +123,7 @@ def acknowledge_notice(session: Session, actor: Actor, notice: Notice, reason: s
     session.flush()
     if user is not None:
         if session.scalar(select(Notice.id).where(Notice.id == notice.id, scope_clause(Notice, user))) is None:
-            raise NotFound("notice not found")
+            raise NotFound("整改指令书不存在 (notice not found)")
     session.refresh(notice, with_for_update=True)
     if user is not None and user.role != "enterprise":
         raise InvalidTransition("只有企业可以签收 (only the enterprise acknowledges)",

@@ -88,7 +88,7 @@ def review_rectification(session: Session, actor: Actor, rect: Rectification, da
             select(Rectification.id).where(Rectification.id == rect.id, scope_clause(Rectification, user))) is None:
         from ...errors import NotFound
 
-        raise NotFound("rectification not found")
+        raise NotFound("整改报告不存在 (rectification not found)")
     session.refresh(rect, with_for_update=True)
     hazard = session.get(Hazard, rect.hazard_id)
     action = "accept" if result == "accepted" else "reject"

@@ -195,10 +195,10 @@ def parse_cursor(value) -> int:
     try:
         cursor = int(value)
     except (TypeError, ValueError):
-        raise ValidationError("last_pulled_at must be an integer or null",
+        raise ValidationError("last_pulled_at 须为整数或 null (last_pulled_at must be an integer or null)",
                               details={"fields": {"last_pulled_at": ["Not an integer."]}}) from None
     if cursor < 0:
-        raise ValidationError("last_pulled_at must not be negative",
+        raise ValidationError("last_pulled_at 不得为负数 (last_pulled_at must not be negative)",
                               details={"fields": {"last_pulled_at": ["Must be >= 0."]}})
     return cursor
 
@@ -217,16 +217,16 @@ def parse_migration(value, schema_version: int) -> set[str]:
         try:
             value = json.loads(value)
         except ValueError:
-            raise ValidationError("migration must be JSON or null",
+            raise ValidationError("migration 须为 JSON 或 null (migration must be JSON or null)",
                                   details={"fields": {"migration": ["Not valid JSON."]}}) from None
     if value is None:
         return set()
     if not isinstance(value, dict) or not isinstance(value.get("from"), int) \
             or not isinstance(value.get("tables", []), list) or not isinstance(value.get("columns", []), list):
-        raise ValidationError("migration must be {from, tables, columns}",
+        raise ValidationError("migration 须为 {from, tables, columns} (migration must be {from, tables, columns})",
                               details={"fields": {"migration": ["Invalid shape."]}})
     if value["from"] >= schema_version:
-        raise ValidationError("migration.from must be lower than schema_version",
+        raise ValidationError("migration.from 须小于 schema_version (migration.from must be lower than schema_version)",
                               details={"fields": {"migration": ["from >= schema_version"]}})
     tables = {t for t in value.get("tables", []) if isinstance(t, str)}
     for entry in value.get("columns", []):
@@ -524,7 +524,7 @@ class _Reject(Exception):
 def check_changes_shape(changes) -> dict[str, dict[str, list]]:
     """Normalise the pushed ``changes``; 403 for read-only tables, 422 for unknown ones."""
     if not isinstance(changes, dict):
-        raise ValidationError("the body must be a changes object", details={"fields": {"changes": ["Not an object."]}})
+        raise ValidationError("请求体须为 changes 对象 (the body must be a changes object)", details={"fields": {"changes": ["Not an object."]}})
     out: dict[str, dict[str, list]] = {}
     forbidden, unknown, bad = [], [], {}
     for table, entry in changes.items():
@@ -965,7 +965,7 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
     allocate_seq(session, 0)
     session.flush()
     if since > current_seq(session):
-        raise ValidationError("last_pulled_at is not a cursor this server gave out",
+        raise ValidationError("last_pulled_at 不是本服务器发出的游标 (last_pulled_at is not a cursor this server gave out)",
                               details={"fields": {"last_pulled_at": ["From the future."]}})
     ctx = _Ctx(session=session, actor=actor, since=since, default_bureau=default_bureau, result=PushResult())
 
