@@ -48,7 +48,7 @@ def users():
 
 
 def _user_form_data() -> dict:
-    data = {name: form_str(name, 100) for name in USER_FIELDS}
+    data = {name: form_str(name) for name in USER_FIELDS}
     return data
 
 
@@ -151,7 +151,7 @@ def devices():
 def device_revoke(device_id):
     actor = current_portal_actor()
     device = get_scoped(db.session, Device, device_id, actor.user)
-    auth_service.revoke_device(db.session, device.id, actor, form_str("reason", 200))
+    auth_service.revoke_device(db.session, device.id, actor, form_str("reason"))
     flash(_("设备已停用，其所有令牌立即失效"), "success")
     return redirect(url_for(".devices"))
 
@@ -223,8 +223,8 @@ def checklists():
         else:
             try:
                 report = checklist_service.import_checklist_file(
-                    db.session, actor, data, filename, code=form_str("code", 60),
-                    title=form_str("title", 200),
+                    db.session, actor, data, filename, code=form_str("code"),
+                    title=form_str("title"),
                     publish=request.form.get("publish") == "1")
             except AppError as exc:
                 db.session.rollback()  # nothing half-done is committed

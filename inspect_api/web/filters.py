@@ -68,6 +68,9 @@ def register(app: Flask) -> None:
     register_labels(app)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
+    from ..models.limits import ALL as TEXT_LIMITS
+
+    app.jinja_env.globals["text_limit"] = lambda group, field: TEXT_LIMITS[group][field][1]
 
     @app.context_processor
     def _portal_context():

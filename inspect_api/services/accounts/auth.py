@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from ...errors import AppError, NotFound, Unauthorized, ValidationError
 from ...models import ApiToken, Device, User, utcnow
+from ...models import limits
+from ..lifecycle.lengths import check_lengths
 from . import passwords
 from .throttle import LoginThrottle
 from ..access.actor import Actor
@@ -135,6 +137,7 @@ def revoke_token(session: Session, token: ApiToken, actor: Actor) -> None:
 
 
 def revoke_device(session: Session, device_id: str, actor: Actor, reason: str | None = None) -> Device:
+    check_lengths({"reason": reason}, limits.REASON)
     device = session.get(Device, device_id)
     if device is None:
         raise NotFound("设备不存在 (device not found)")

@@ -6,6 +6,8 @@ from sqlalchemy.orm import Session
 
 from ...errors import Conflict, NotFound, ValidationError
 from ...models import ROLES, Enterprise, Region, User
+from ...models import limits
+from ..lifecycle.lengths import check_lengths
 from . import passwords
 from ..access.actor import Actor
 from ..access.audit import record_event
@@ -48,6 +50,7 @@ def _check_role_fields(session: Session, user: User) -> None:
 
 
 def create_user(session: Session, actor: Actor, data: dict) -> User:
+    check_lengths(data, limits.USER)
     username = (data.get("username") or "").strip()
     if not username:
         raise _field_error("username", "用户名不能为空 (username is required)")
@@ -77,6 +80,7 @@ def create_user(session: Session, actor: Actor, data: dict) -> User:
 
 
 def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
+    check_lengths(data, limits.USER)
     before = {k: getattr(user, "region_id" if k == "region_code" else k) for k in EDITABLE}
     for key, value in data.items():
         if key not in EDITABLE:

@@ -80,6 +80,8 @@ ALL_STATUSES = OPEN_STATUSES + ("closed",)
 MAJOR_CRITERIA = tuple(f"HC2017-{n:02d}" for n in range(1, 21))
 LEVEL_BY_REGION_LEVEL = {1: "province", 2: "city", 3: "county"}
 LEVEL_RANK = {"county": 1, "city": 2, "province": 3}
+from ...models import limits
+from .lengths import check_lengths
 
 
 class InvalidTransition(Conflict):
@@ -311,6 +313,7 @@ def transition(session: Session, actor: Actor, hazard: Hazard, action: str, **pa
     Adds and flushes; the caller commits. Raises NotFound (out of scope),
     InvalidTransition (409), PreconditionFailed (412, stale expected_version).
     """
+    check_lengths(params, limits.REASON)
     step = TRANSITIONS.get(action)
     if step is None:
         raise _refuse(action, hazard, "unknown_action", f"未知操作 (unknown action {action!r})")
@@ -444,6 +447,7 @@ def create_hazard(session: Session, actor: Actor, data: dict) -> Hazard:
     from ...models import Enterprise
     from ..access.scope import get_scoped
 
+    check_lengths(data, limits.HAZARD)
     user = actor.user
     inspection = None
     if data.get("inspection_id"):
@@ -539,6 +543,7 @@ def submit_plan(session: Session, actor: Actor, hazard: Hazard, data: dict):
     """Create or replace a major hazard's remediation plan (治理方案, 五落实)."""
     from ...models import RemediationPlan
 
+    check_lengths(data, limits.PLAN)
     user = actor.user
     allocate_seq(session, 0)  # lock order: cursor, then the hazard row (concurrent plan writers queue)
     session.flush()

@@ -22,6 +22,8 @@ from ..access.audit import record_event
 from .hazards import InvalidTransition, overdue_clause, transition
 from .numbering import assign_number
 from ..access.scope import get_scoped, region_in_scope, scope_clause
+from ...models import limits
+from .lengths import check_lengths
 
 
 def _field_error(field: str, message: str) -> ValidationError:
@@ -77,6 +79,7 @@ def issue_notice(session: Session, actor: Actor, data: dict, default_bureau: str
     data: hazard_ids (≥1), deadline_at (aware, after issued_at), officer2_id, safety_measures?,
     issued_at?, reason?. The acting inspector is officer 1.
     """
+    check_lengths(data, limits.NOTICE)
     user = actor.user
     hazard_ids = list(dict.fromkeys(data.get("hazard_ids") or []))
     if not hazard_ids:
