@@ -179,6 +179,25 @@ def _uploaded_file(field: str = "file"):
     return f.filename, data
 
 
+@bp.route("/enterprises/import/template")
+@login_required("admin")
+def enterprise_import_template():
+    """The import template on the import page: XLSX, or CSV with ?format=csv."""
+    from urllib.parse import quote
+
+    from flask import Response
+
+    from ..services.registry import imports as imports_service
+
+    fmt = request.args.get("format", "xlsx")
+    if fmt not in ("xlsx", "csv"):
+        fmt = "xlsx"
+    data, mimetype, filename = imports_service.enterprise_template(fmt)
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f"attachment; filename=enterprise-import-template.{fmt}; "
+                               f"filename*=UTF-8''{quote(filename)}"})
+
+
 @bp.route("/enterprises/import", methods=["GET", "POST"])
 @login_required("admin")
 def enterprise_import():

@@ -70,6 +70,9 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     from ..models.limits import ALL as TEXT_LIMITS
 
+    from ..services.registry.enterprises import INDUSTRIES
+
+    app.jinja_env.globals["industry_choices"] = INDUSTRIES
     app.jinja_env.globals["text_limit"] = lambda group, field: TEXT_LIMITS[group][field][1]
 
     @app.context_processor
