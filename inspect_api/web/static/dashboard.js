@@ -9,7 +9,7 @@
 
   function fmt(value, kind) {
     if (value === null || value === undefined) { return "—"; }
-    if (kind === "wan") { return Number(value).toFixed(4); }
+    if (kind === "wan") { return Number(value).toFixed(2); }
     if (kind === "rate" || kind === "days") { return Number(value).toFixed(2); }
     return String(value);
   }
