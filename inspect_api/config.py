@@ -63,8 +63,18 @@ class DefaultConfig:
     BUREAU_CODE = "131100"
     BUREAU_NAME = "衡水市应急管理局"
     BUREAU_SHORT = "衡应急"
-    ADMIN_REVIEW_BODY = "衡水市人民政府或者河北省应急管理厅"
+    # Printed on notices (docs/lifecycle.md "Documents"): under the 行政复议法 as revised in 2023 (in force
+    # 2024-01-01) the people's government at the bureau's level reviews its acts
+    ADMIN_REVIEW_BODY = "衡水市人民政府"
     LITIGATION_COURT = "衡水市桃城区人民法院"
+    # per issuing bureau code: {"name", "review_body", "court"} overriding the derived texts (JSON in the env)
+    ISSUING_BUREAUS: dict = {}
+    ADMIN_REVIEW_LAW = "《中华人民共和国行政复议法》"
+    ADMIN_REVIEW_ARTICLE = ""  # e.g. "第二十条": unconfirmed here, so printed only when configured
+    ADMIN_REVIEW_DAYS = 60
+    LITIGATION_MONTHS = 6
+    # CJK TrueType font embedded in the PDFs (None: Debian's fonts-wqy-microhei)
+    PDF_FONT_PATH = None
 
     DEMO_PASSWORD = "demo12345"
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
@@ -102,7 +112,7 @@ _INT_KEYS = {
     "UPLOAD_MAX_SIZE", "UPLOAD_EXPIRES_SECONDS", "IMAGE_MAX_PIXELS", "S3_URL_EXPIRES",
     "PROXY_COUNT", "MAX_CONTENT_LENGTH", "LOGIN_THROTTLE_FREE_ATTEMPTS", "LOGIN_THROTTLE_WINDOW_SECONDS",
     "LOGIN_THROTTLE_BASE_LOCK_SECONDS", "LOGIN_THROTTLE_MAX_LOCK_SECONDS", "LOGIN_THROTTLE_ADDRESS_LIMIT",
-    "LOGIN_THROTTLE_ACCOUNT_LIMIT", "LOGIN_THROTTLE_TRUST_SECONDS",
+    "LOGIN_THROTTLE_ACCOUNT_LIMIT", "LOGIN_THROTTLE_TRUST_SECONDS", "ADMIN_REVIEW_DAYS", "LITIGATION_MONTHS",
 }
 
 
