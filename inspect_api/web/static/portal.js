@@ -5,6 +5,9 @@
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
     var msg = form.getAttribute("data-confirm");
+    // a form whose confirm depends on a chosen radio: data-confirm-<value of the checked "result">
+    var chosen = form.querySelector("input[name=result]:checked");
+    if (!msg && chosen) { msg = form.getAttribute("data-confirm-" + chosen.value); }
     if (msg && !window.confirm(msg)) { ev.preventDefault(); return; }
     var btn = form.querySelector("button[type=submit]");
     if (btn && form.getAttribute("data-once") !== null) { btn.disabled = true; }
