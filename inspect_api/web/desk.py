@@ -27,7 +27,8 @@ def _colleagues(user: User, region_code: str) -> list[User]:
     """Other active inspectors with a certificate whose jurisdiction covers the region (second officer)."""
     candidates = db.session.scalars(
         select(User).where(User.role == "inspector", User.is_active.is_(True), User.id != user.id,
-                           User.certificate_no.is_not(None)).order_by(User.username))
+                           User.certificate_no.is_not(None))
+        .order_by(User.region_id, User.display_name, User.username))
     return [u for u in candidates if u.region_id and region_code.startswith(region_prefix(u.region_id))]
 
 
@@ -264,7 +265,7 @@ def enterprises():
     stmt = select(Enterprise).where(scope_clause(Enterprise, actor.user), Enterprise.deleted_at.is_(None))
     if q:
         stmt = stmt.where(Enterprise.name.contains(q) | Enterprise.uscc.contains(q))
-    return render_template("desk/enterprises.html", page=paginate(stmt.order_by(Enterprise.name)), q=q)
+    return render_template("desk/enterprises.html", page=paginate(stmt.order_by(Enterprise.region_id, Enterprise.name)), q=q)
 
 
 def _enterprise_page(actor, ent, data=None, errors=None, status=200):
