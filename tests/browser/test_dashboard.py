@@ -94,7 +94,7 @@ def test_filters_and_export_buttons(browser, live, tmp_path):
     page.goto(f"/dashboard?{Q}")
     wait_ready(page)
     page.select_option("select[name=region]", "131182")
-    page.fill("input[name=industry]", "C26")
+    page.select_option("select[name=industry]", "C26")
     page.click("button:has-text('查询')")
     page.wait_for_url("**region=131182**")
     wait_ready(page)
