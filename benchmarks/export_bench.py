@@ -117,6 +117,7 @@ def child(writer: str, fmt: str, rows: int, url: str, out_dir: str) -> dict:
                 bold = wb.add_format({"bold": True})
                 fmts = {"datetime": wb.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
                         "date": wb.add_format({"num_format": "yyyy-mm-dd"})}
+                money = wb.add_format({"num_format": "0.00"})
                 ws.write_row(0, 0, header, bold)
                 kinds = [c.kind for c in exports.LEDGER_COLUMNS]
                 for r, row in enumerate(data, start=1):
@@ -127,6 +128,8 @@ def child(writer: str, fmt: str, rows: int, url: str, out_dir: str) -> dict:
                             ws.write_number(r, c, v, fmts[kind])
                         elif kind == "int":
                             ws.write_number(r, c, v)
+                        elif kind == "wan":
+                            ws.write_number(r, c, float(v), money)
                         else:
                             ws.write_string(r, c, v)
                 wb.close()

@@ -197,7 +197,8 @@ def generate(app, n_hazards: int, seed: int = 20260101, log=print) -> dict:
                            "found_at": found, "found_by_id": insp["lead_inspector_id"], "closed_at": closed,
                            "listing_level": listing, "version": 1, "rectified_on_spot": False,
                            "rectification_funds": None, "plan_funds": None, "plan_complete": None,
-                           "last_reviewer_id": None, "item_id": items[i % 50]["id"] if finding_id else None})
+                           "last_reviewer_id": None, "item_id": items[i % 50]["id"] if finding_id else None,
+                           "last_rectification_id": None, "last_review_id": None})
                 if major and rnd.random() < 0.8:
                     n_plan += 1
                     pl.append({"id": f"P{i:015d}", "hazard_id": hid, "responsibility": "厂长", "measures": "更换阀门",
@@ -210,18 +211,24 @@ def generate(app, n_hazards: int, seed: int = 20260101, log=print) -> dict:
                         reported = closed - timedelta(hours=6) if closed else found + timedelta(days=5)
                         rc.append({"id": rid, "hazard_id": hid, "enterprise_id": insp["enterprise_id"],
                                    "region_code": insp["region_code"], "description": "已整改完毕",
+                                   "measures": "更换报警器探头并经有资质单位检定合格",
+                                   "responsible_person": rnd.choice(("张建国", "李卫东", "王秀英")),
+                                   "completed_on": reported.date(),
                                    "funds": Decimal(rnd.randrange(100, 20_000)), "reported_at": reported,
                                    "status": "accepted" if closed else ("pending" if status == "reported"
                                                                         else "rejected")})
                         if rc[-1]["status"] != "rejected":  # what models/hazards' after_flush hook keeps
                             hz[-1]["rectification_funds"] = rc[-1]["funds"]
+                        hz[-1]["last_rectification_id"] = rid
                         if status != "reported":
                             rv.append({"id": f"V{i:015d}", "rectification_id": rid, "hazard_id": hid,
                                        "enterprise_id": insp["enterprise_id"], "region_code": insp["region_code"],
                                        "reviewer_id": insp_ids[rnd.randrange(22)],
-                                       "result": "accepted" if closed else "rejected", "opinion": "",
+                                       "result": "accepted" if closed else "rejected",
+                                       "opinion": "经复查整改合格" if closed else "整改不到位，重新整改",
                                        "reviewed_at": closed or reported + timedelta(days=1)})
                             hz[-1]["last_reviewer_id"] = rv[-1]["reviewer_id"]
+                            hz[-1]["last_review_id"] = rv[-1]["id"]
             _insert(s, Finding, fd)
             _insert(s, Hazard, hz)
             _insert(s, RemediationPlan, pl)

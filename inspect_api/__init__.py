@@ -50,6 +50,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     crypto.configure(ring)
     set_sealer(ring)
 
+    from .services.accounts.throttle import LoginThrottle
+
+    app.extensions["inspect_login_throttle"] = LoginThrottle.from_config(app.config)
+
     from .storage import build_storage
 
     app.extensions["inspect_storage"] = build_storage(app.config)

@@ -25,11 +25,16 @@ class DefaultConfig:
     # Tokens
     TOKEN_TTL_SECONDS = int(timedelta(days=30).total_seconds())
 
-    # Login throttle: failed attempts only (see api/auth.py)
+    # Sign-in throttle (services/accounts/throttle.py, docs/security.md): one store for API and portal
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_LOGIN_PER_ACCOUNT = "10 per 15 minutes"
-    RATELIMIT_LOGIN_PER_IP = "50 per 15 minutes"
     RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_THROTTLE_FREE_ATTEMPTS = 5          # failures per account+address before the back-off starts
+    LOGIN_THROTTLE_WINDOW_SECONDS = 900       # a pair's count is forgotten this long after its last failure
+    LOGIN_THROTTLE_BASE_LOCK_SECONDS = 60     # first lock; doubles with each further failure
+    LOGIN_THROTTLE_MAX_LOCK_SECONDS = 900
+    LOGIN_THROTTLE_ADDRESS_LIMIT = 100        # failures from one address (any account) before untrusted pairs wait
+    LOGIN_THROTTLE_ACCOUNT_LIMIT = 50         # failures on one account (any address) before untrusted pairs wait
+    LOGIN_THROTTLE_TRUST_SECONDS = 30 * 86400  # a pair that signed in successfully stays trusted this long
     # Number of trusted reverse proxies in front of the app (X-Forwarded-For)
     PROXY_COUNT = 0
 
@@ -79,8 +84,18 @@ class DefaultConfig:
     BUREAU_CODE = "131100"
     BUREAU_NAME = "衡水市应急管理局"
     BUREAU_SHORT = "衡应急"
-    ADMIN_REVIEW_BODY = "衡水市人民政府或者河北省应急管理厅"
+    # Printed on notices (docs/lifecycle.md "Documents"): under the 行政复议法 as revised in 2023 (in force
+    # 2024-01-01) the people's government at the bureau's level reviews its acts
+    ADMIN_REVIEW_BODY = "衡水市人民政府"
     LITIGATION_COURT = "衡水市桃城区人民法院"
+    # per issuing bureau code: {"name", "review_body", "court"} overriding the derived texts (JSON in the env)
+    ISSUING_BUREAUS: dict = {}
+    ADMIN_REVIEW_LAW = "《中华人民共和国行政复议法》"
+    ADMIN_REVIEW_ARTICLE = ""  # e.g. "第二十条": unconfirmed here, so printed only when configured
+    ADMIN_REVIEW_DAYS = 60
+    LITIGATION_MONTHS = 6
+    # CJK TrueType font embedded in the PDFs (None: Debian's fonts-wqy-microhei)
+    PDF_FONT_PATH = None
 
     # 安全承诺: the hour (Asia/Shanghai) by which enterprises with a major hazard source submit the day's
     # commitment; 10 follows a provincial practice (docs/selfcheck.md), not a national rule
@@ -148,6 +163,9 @@ _INT_KEYS = {
     "PROXY_COUNT", "MAX_CONTENT_LENGTH", "JOBS_WORKERS", "JOBS_LEASE_SECONDS", "JOBS_SWEEP_SECONDS",
     "JOBS_REQUEUE_AFTER_SECONDS", "JOBS_MAX_ATTEMPTS", "JOBS_RESULT_TTL_SECONDS", "JOBS_SYNC_EXPORT_MAX_ROWS",
     "JOBS_MAX_NOTICES", "SYNC_HISTORY_DAYS", "SYNC_WORKSET_INSPECTED_DAYS",
+    "LOGIN_THROTTLE_FREE_ATTEMPTS", "LOGIN_THROTTLE_WINDOW_SECONDS",
+    "LOGIN_THROTTLE_BASE_LOCK_SECONDS", "LOGIN_THROTTLE_MAX_LOCK_SECONDS", "LOGIN_THROTTLE_ADDRESS_LIMIT",
+    "LOGIN_THROTTLE_ACCOUNT_LIMIT", "LOGIN_THROTTLE_TRUST_SECONDS", "ADMIN_REVIEW_DAYS", "LITIGATION_MONTHS",
 }
 
 

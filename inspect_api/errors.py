@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 class AppError(Exception):
     status = 400
     code = "bad_request"
-    message = "Bad request"
+    message = "请求有误 (bad request)"
 
     def __init__(self, message: str | None = None, *, code: str | None = None,
                  status: int | None = None, details: dict | None = None, headers: dict | None = None):
@@ -35,49 +35,49 @@ class AppError(Exception):
 class ValidationError(AppError):
     status = 422
     code = "validation_error"
-    message = "The request is not valid"
+    message = "请求内容无效 (the request is not valid)"
 
 
 class NotFound(AppError):
     status = 404
     code = "not_found"
-    message = "Not found"
+    message = "未找到 (not found)"
 
 
 class Unauthorized(AppError):
     status = 401
     code = "unauthorized"
-    message = "Authentication required"
+    message = "请先登录 (authentication required)"
 
 
 class Forbidden(AppError):
     status = 403
     code = "forbidden"
-    message = "Not allowed"
+    message = "无权执行此操作 (not allowed)"
 
 
 class Conflict(AppError):
     status = 409
     code = "conflict"
-    message = "Conflict"
+    message = "与当前状态冲突 (conflict)"
 
 
 class PreconditionFailed(AppError):
     status = 412
     code = "precondition_failed"
-    message = "The resource changed since it was read"
+    message = "数据已被他人修改，请刷新后重试 (the resource changed since it was read)"
 
 
 class StorageError(AppError):
     status = 503
     code = "storage_error"
-    message = "The object store is not available"
+    message = "文件存储暂不可用 (the object store is not available)"
 
 
 class ObjectMissing(StorageError):
     status = 404
     code = "object_missing"
-    message = "The stored object is missing"
+    message = "存储的文件缺失 (the stored object is missing)"
 
 
 _HTTP_CODES = {
@@ -88,6 +88,18 @@ _HTTP_CODES = {
     428: "precondition_required", 429: "too_many_requests", 500: "internal_error",
     501: "not_implemented", 503: "service_unavailable",
 }
+
+
+_HTTP_ZH = {
+    400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "未找到", 405: "不支持此请求方法", 406: "无法提供所需格式",
+    409: "与当前状态冲突", 410: "已不存在", 411: "缺少请求长度", 412: "数据已被他人修改，请刷新后重试",
+    413: "请求内容过大", 415: "不支持的内容类型", 416: "请求的范围无效", 428: "缺少 If-Match 条件",
+    429: "尝试次数过多，请稍后再试", 500: "服务器内部错误", 501: "尚未实现", 503: "服务暂不可用",
+}
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def error_body(status: int, code: str, message: str, details: dict | None = None) -> dict:
@@ -144,7 +156,7 @@ def handle_http_exception(exc: HTTPException):
     status = exc.code or 500
     code = _HTTP_CODES.get(status, "http_error")
     if status == 422:
-        message = "The request is not valid"
+        message = "请求内容无效 (the request is not valid)"
     else:
         message = exc.description if isinstance(exc.description, str) else (exc.name or "Error")
     headers = {}
@@ -152,7 +164,7 @@ def handle_http_exception(exc: HTTPException):
         headers["Allow"] = ", ".join(exc.valid_methods)
     if status == 429:
         headers["Retry-After"] = "60"
-        message = "Too many attempts; try again later"
+        message = "尝试次数过多，请稍后再试 (too many attempts; try again later)"
     return render_error(status, code, message, _http_details(exc), headers)
 
 
@@ -162,7 +174,7 @@ def handle_unexpected(exc: Exception):
     if isinstance(exc, AppError):
         return handle_app_error(exc)
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return render_error(500, "internal_error", "Internal server error")
+    return render_error(500, "internal_error", "服务器内部错误 (internal server error)")
 
 
 def register_error_handlers(app: Flask) -> None:

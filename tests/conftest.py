@@ -95,6 +95,7 @@ def db(app):
 @pytest.fixture()
 def client(app, db):
     limiter.reset()
+    app.extensions["inspect_login_throttle"].reset()
     with app.test_client() as c:
         yield c
 
@@ -203,7 +204,7 @@ def start_live_server(overrides: dict | None = None, seed=None):
     uploads = tempfile.mkdtemp(prefix="inspect_live_uploads_")
     app = create_app({**TEST_CONFIG, "DATABASE_URL": url, "UPLOAD_ROOT": uploads,
                       # live tests sign in many times from 127.0.0.1
-                      "RATELIMIT_LOGIN_PER_IP": "10000 per minute", **(overrides or {})})
+                      "LOGIN_THROTTLE_ADDRESS_LIMIT": 10000, **(overrides or {})})
     with app.app_context():
         _db.create_all()
         _db.session.execute(text("INSERT INTO sync_state (id, seq) VALUES (1, 0)"))

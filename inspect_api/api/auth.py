@@ -4,7 +4,7 @@ from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..extensions import db, limiter
+from ..extensions import db
 from ..schemas.auth import TokenRequestSchema, TokenResponseSchema
 from ..schemas.common import ApiErrorSchema
 from ..services.accounts import auth as auth_service
@@ -14,35 +14,13 @@ from .security import auth_required, current_actor
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Tokens for tablets and API clients")
 
 
-def _account_key() -> str:
-    data = request.get_json(silent=True) or {}
-    username = data.get("username") if isinstance(data, dict) else None
-    return f"login-account:{str(username or '').strip().lower()[:80]}"
-
-
-def _ip_key() -> str:
-    return f"login-ip:{request.remote_addr}"
-
-
-def _failed(response) -> bool:
-    # Only failed sign-ins count, so a legitimate sign-in is never slowed.
-    return response.status_code == 401
-
-
 @blp.route("/token")
 class Token(MethodView):
-    decorators = [
-        limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_PER_ACCOUNT"], key_func=_account_key,
-                      deduct_when=_failed, methods=["POST"], scope="login-account"),
-        limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_PER_IP"], key_func=_ip_key,
-                      deduct_when=_failed, methods=["POST"], scope="login-ip"),
-    ]
-
     @blp.arguments(TokenRequestSchema)
     @blp.response(201, TokenResponseSchema)
     @blp.alt_response(401, schema=ApiErrorSchema, description="invalid_credentials; mfa_required / invalid_otp: "
                                                               "the account needs its one-time code (otp)")
-    @blp.alt_response(429, schema=ApiErrorSchema, description="too many failed attempts")
+    @blp.alt_response(429, schema=ApiErrorSchema, description="too many failed sign-ins (docs/security.md)")
     @blp.doc(security=[])
     def post(self, data):
         """Sign in: exchange username and password for a bearer token."""
@@ -51,6 +29,7 @@ class Token(MethodView):
             device_name=data.get("device_name"), ip=request.remote_addr,
             ttl_seconds=current_app.config["TOKEN_TTL_SECONDS"], otp=data.get("otp"),
             mfa_roles=mfa.parse_roles(current_app.config.get("MFA_REQUIRED_ROLES")),
+            throttle=current_app.extensions["inspect_login_throttle"],
         )
         user = issued.user
         return {

@@ -3,11 +3,12 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import fields, validate
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Enterprise
-from ..schemas.common import ApiErrorSchema, ContactSchema
+from ..schemas.common import ApiErrorSchema, ContactSchema, StrictSchema
 from ..schemas.enterprises import (
     EnterpriseCreateSchema, EnterpriseQuerySchema, EnterpriseSchema, EnterpriseUpdateSchema, ImportFileSchema,
     ImportQuerySchema, ImportReportSchema,
@@ -63,21 +64,30 @@ class EnterpriseImport(MethodView):
         return report.as_dict()
 
 
+class TemplateQuerySchema(StrictSchema):
+    format = fields.String(load_default="xlsx", validate=validate.OneOf(["xlsx", "csv"]))
+
+
+def content_disposition(filename: str) -> str:
+    from urllib.parse import quote
+
+    ascii_name = "enterprise-import-template." + filename.rsplit(".", 1)[-1]
+    return f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(filename)}"
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @blp.route("/import/template")
 class EnterpriseImportTemplate(MethodView):
     @auth_required("admin", "supervisor")
-    @blp.response(200, description="XLSX import template", content_type=XLSX)
-    def get(self):
-        """A blank import spreadsheet: Chinese headers, an example row, a sheet of allowed values."""
-        from ..services.registry.uscc import make_uscc
-
-        data = import_service.enterprise_template_xlsx(make_uscc("131102", 1))
-        return Response(data, mimetype=XLSX, headers={
-            "Content-Disposition": "attachment; filename=enterprise-import-template.xlsx; filename*=UTF-8''"
-                                   "%E4%BC%81%E4%B8%9A%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"})
+    @blp.arguments(TemplateQuerySchema, location="query")
+    @blp.response(200, description="import template: XLSX (default) or CSV with ?format=csv", content_type=XLSX)
+    def get(self, args):
+        """A blank import spreadsheet: Chinese headers, an example row (never imported), a sheet of allowed
+        values (XLSX); ``?format=csv`` gives the same header and example row as CSV (UTF-8 with BOM)."""
+        data, mimetype, filename = import_service.enterprise_template(args.get("format", "xlsx"))
+        return Response(data, mimetype=mimetype, headers={"Content-Disposition": content_disposition(filename)})
 
 
 @blp.route("/<enterprise_id>/contact")

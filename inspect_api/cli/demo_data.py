@@ -1,5 +1,5 @@
-"""Demo data: the Hengshui region tree, ~30 enterprises, the two checklists, the demo users, and two
-inspections with hazards and rectification notices.
+"""Demo data: the Hengshui region tree, ~30 enterprises in the eleven counties, the two checklists, the
+demo users, and a year of supervision that gives every role work (cli/demo_year.py).
 
 ``seed_demo`` is idempotent: run twice, the second run creates and updates
 nothing and writes no audit event (existing users keep their passwords). The
@@ -25,47 +25,27 @@ from ..services.registry.checklists import import_checklist
 from ..services.registry.enterprises import apply_update, check_fields, create_enterprise
 from ..services.registry.uscc import make_uscc
 from .demo_criteria import seed_criteria
+from .demo_casefile import seed_casefile
 from .demo_planning import seed_planning
 
 CHECKLIST_FILES = ("checklist_major_hazards_2017.json", "checklist_general_2019.json")
 
-# username, role, region, enterprise login key, certificate (执法证号), display name
+# username, role, region, enterprise login key, certificate (执法证号), name (shown wherever the person
+# appears: people are shown by name, never by username)
 DEMO_USERS = (
-    ("admin", "admin", None, None, None, "系统管理员"),
-    ("security_admin", "security_admin", None, None, None, "安全管理员"),
-    ("audit_admin", "audit_admin", None, None, None, "审计管理员"),
-    ("supervisor", "supervisor", "131100", None, None, "市应急管理局 危化科 刘科长"),
-    ("supervisor_taocheng", "supervisor", "131102", None, None, "桃城区应急管理局 张股长"),
-    ("inspector1", "inspector", "131102", None, "13110221001", "桃城区执法大队 王强"),
-    ("inspector2", "inspector", "131102", None, "13110221002", "桃城区执法大队 李明"),
-    ("inspector3", "inspector", "131182", None, "13118221001", "深州市执法大队 赵磊"),
-    ("enterprise1", "enterprise", None, "enterprise1", None, "衡水恒润化工 安全部"),
-    ("enterprise2", "enterprise", None, "enterprise2", None, "衡水金泰精细化工 安全部"),
+    ("admin", "admin", None, None, None, "孙立平"),
+    ("security_admin", "security_admin", None, None, None, "陈安宁"),
+    ("audit_admin", "audit_admin", None, None, None, "郑审言"),
+    ("supervisor", "supervisor", "131100", None, None, "刘卫东"),
+    ("supervisor_taocheng", "supervisor", "131102", None, None, "张丽娜"),
+    ("inspector1", "inspector", "131102", None, "13110221001", "王强"),
+    ("inspector2", "inspector", "131102", None, "13110221002", "李明"),
+    ("inspector3", "inspector", "131182", None, "13118221001", "赵磊"),
+    ("inspector4", "inspector", "131100", None, "13110021001", "周涛"),
+    ("inspector5", "inspector", "131100", None, "13110021002", "吴敏"),
+    ("enterprise1", "enterprise", None, "enterprise1", None, "王建国"),
+    ("enterprise2", "enterprise", None, "enterprise2", None, "李秀兰"),
 )
-
-# A little activity, so the portal has something to show: two submitted inspections in 桃城区, their
-# hazards and rectification notices (one still running, one overdue). Fixed ids make reruns no-ops.
-DEMO_INSPECTIONS = (
-    {"id": "DemoInspection01", "enterprise": "enterprise1", "lead": "inspector1", "co": "inspector2",
-     "days_ago": 6, "template": "GUIDE2019", "passed": ("JC-01", "JC-02", "JC-08", "TS-01", "DQ-01", "CC-01"),
-     "hazards": (
-         {"id": "DemoHazard000001", "item": "TS-02", "location": "氯化车间2号反应釜平台",
-          "description": "2号反应釜检修动火作业票未记录动火分析时间，作业现场未见监火人",
-          "basis": "GB 30871-2022《危险化学品企业特殊作业安全规范》"},
-         {"id": "DemoHazard000002", "item": "YB-02", "location": "甲类罐区",
-          "description": "罐区3台可燃气体检测报警器超过检定有效期",
-          "basis": "GB/T 50493《石油化工可燃气体和有毒气体检测报警设计标准》"},
-     ),
-     "notice": {"deadline_days": 10, "measures": "整改期间动火作业一律升级管理，罐区增加人工巡检频次"}},
-    {"id": "DemoInspection02", "enterprise": "enterprise2", "lead": "inspector2", "co": "inspector1",
-     "days_ago": 25, "template": "GUIDE2019", "passed": ("JC-05", "SB-01", "YX-01"),
-     "hazards": (
-         {"id": "DemoHazard000003", "item": "CC-02", "location": "2号成品库",
-          "description": "成品库内氧化剂与易燃液体未隔离存放", "basis": "GB 15603《危险化学品仓库储存通则》"},
-     ),
-     "notice": {"deadline_days": -5, "measures": "立即将禁配物料分开存放，整改前禁止新增入库"}},
-)
-
 
 def load_data(name: str) -> dict:
     return json.loads(resources.files("inspect_api").joinpath("data", name).read_text(encoding="utf-8"))
@@ -164,16 +144,20 @@ def seed_checklists(session: Session, actor: Actor) -> dict:
 
 def seed_users(session: Session, actor: Actor, password: str, enterprises: dict[str, Enterprise],
                tally: Tally) -> list[dict]:
+    from ..services.accounts import passwords
+
     table = []
+    hashed = None
     for username, role, region, login, certificate, display in DEMO_USERS:
         user = session.scalars(select(User).where(User.username == username)).first()
         ent = enterprises.get(login) if login else None
         if user is None:
+            hashed = hashed or passwords.hash_password(password)  # one hash for the one demo password
             user = user_service.create_user(session, actor, {
                 "username": username, "password": password, "role": role, "region_code": region,
                 "enterprise_id": ent.id if ent else None, "certificate_no": certificate,
                 "display_name": display, "must_change_password": False,
-            }, check_policy=False)
+            }, check_policy=False, password_hash=hashed)  # the README's demo password (development only)
             tally.created += 1
             state = "created"
         else:
@@ -186,66 +170,12 @@ def seed_users(session: Session, actor: Actor, password: str, enterprises: dict[
     return table
 
 
-def seed_activity(session: Session, enterprises: dict[str, Enterprise], bureau_code: str,
-                  tally: Tally) -> None:
-    """Inspections with findings, hazards and notices, through the lifecycle services (as the inspectors)."""
-    from ..services.lifecycle.hazards import create_hazard
-    from ..services.lifecycle.notices import issue_notice
-
-    users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(
-        [s["lead"] for s in DEMO_INSPECTIONS] + [s["co"] for s in DEMO_INSPECTIONS])))}
-    now = utcnow()
-    for spec in DEMO_INSPECTIONS:
-        if session.get(Inspection, spec["id"]) is not None:
-            tally.unchanged += 1
-            continue
-        lead, co, ent = users[spec["lead"]], users[spec["co"]], enterprises[spec["enterprise"]]
-        if ent.region_id != lead.region_id:  # the demo users were changed by hand: leave them alone
-            tally.unchanged += 1
-            continue
-        template = session.scalars(select(ChecklistTemplate).where(
-            ChecklistTemplate.code == spec["template"], ChecklistTemplate.status == "published")).first()
-        items = {i.code: i for i in template.items}
-        actor = Actor(lead, None, "seed-demo")
-        started = now - timedelta(days=spec["days_ago"], hours=2)
-        inspection = Inspection(
-            id=spec["id"], enterprise_id=ent.id, region_code=ent.region_id, template_id=template.id,
-            lead_inspector_id=lead.id, co_inspector_id=co.id, started_at=started,
-            finished_at=started + timedelta(hours=2), latitude=ent.latitude, longitude=ent.longitude,
-            status="submitted", note="演示数据：现场检查", created_by_id=lead.id)
-        session.add(inspection)
-        findings = {}
-        for code in spec["passed"]:
-            findings[code] = Finding(inspection=inspection, item_id=items[code].id, enterprise_id=ent.id,
-                                     region_code=ent.region_id, result="pass")
-        for h in spec["hazards"]:
-            findings[h["item"]] = Finding(inspection=inspection, item_id=items[h["item"]].id,
-                                          enterprise_id=ent.id, region_code=ent.region_id, result="fail",
-                                          note=h["description"])
-        session.add_all(findings.values())
-        session.flush()
-        record_event(session, actor, "inspection.created", inspection, to_state="submitted",
-                     data={"template": spec["template"], "findings": len(findings), "co_inspector_id": co.id})
-        hazards = []
-        for h in spec["hazards"]:
-            hazard = create_hazard(session, actor, {
-                "id": h["id"], "inspection_id": inspection.id, "description": h["description"],
-                "location": h["location"], "basis": h["basis"], "grade": "general",
-                "found_at": started + timedelta(minutes=30)})
-            hazard.finding_id = findings[h["item"]].id
-            hazards.append(hazard)
-        issued = started + timedelta(hours=2)
-        issue_notice(session, actor, {
-            "hazard_ids": [h.id for h in hazards], "officer2_id": co.id, "issued_at": issued,
-            "deadline_at": now + timedelta(days=spec["notice"]["deadline_days"]),
-            "safety_measures": spec["notice"]["measures"]}, bureau_code)
-        tally.created += 1
-    session.flush()
-
-
 def seed_demo(session: Session, actor: Actor | None = None, *, password: str, bureau_code: str = "131100",
-              activity: bool = True) -> SeedReport:
-    """Seed everything; flushes, never commits."""
+              activity: bool = True, storage=None) -> SeedReport:
+    """Seed everything; flushes, never commits. ``storage`` (the app's) receives the demo photos; without it
+    the app context's storage is used, and outside an app context the hazards get no photos."""
+    from .demo_year import seed_year
+
     actor = actor or Actor.system("seed-demo")
     allocate_seq(session, 0)
     report = SeedReport()
@@ -254,11 +184,19 @@ def seed_demo(session: Session, actor: Actor | None = None, *, password: str, bu
     report.checklists = seed_checklists(session, actor)
     report.user_table = seed_users(session, actor, password, enterprises, report.users)
     if activity:
-        seed_activity(session, enterprises, bureau_code, report.activity)
-        seed_selfcheck(session)
-        seed_planning(session)  # planning (cli/demo_planning.py)
-    session.flush()
+        seed_year(session, bureau_code, storage if storage is not None else _app_storage(), report.activity)
+    # ---- other capabilities' demo data: one line each ----
     seed_criteria(session)  # cli/demo_criteria.py (issue #15)
-    from .demo_casefile import seed_casefile  # case files (issue 22): the legal user and a closed case
-    seed_casefile(session, actor, password=password, bureau_code=bureau_code, activity=activity)
+    if activity:
+        seed_selfcheck(session)  # cli/demo_selfcheck.py (issue #16)
+        seed_planning(session)  # cli/demo_planning.py (issue #14)
+    seed_casefile(session, actor, password=password, bureau_code=bureau_code, activity=activity)  # issue #22
+    # ---- end of the other capabilities' demo data ----
+    session.flush()
     return report
+
+
+def _app_storage():
+    from flask import current_app, has_app_context
+
+    return current_app.extensions.get("inspect_storage") if has_app_context() else None

@@ -79,6 +79,10 @@ class Hazard(SyncMixin, TimestampMixin, db.Model):
     # services/selfcheck); with the self-check it came from. Not on the sync wire.
     origin: Mapped[str] = mapped_column(String(12), nullable=False, server_default="inspection")
     self_check_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # its latest rectification report (by reported_at, then id; not deleted) and latest review, for the
+    # ledger's 整改措施 / 责任人 / 完成日期 / 复查意见 (joined by primary key: no scan of the big tables).
+    last_rectification_id: Mapped[str | None] = mapped_column(String(64))
+    last_review_id: Mapped[str | None] = mapped_column(String(64))
 
     enterprise = relationship("Enterprise")
     inspection = relationship("Inspection")
@@ -201,7 +205,18 @@ def last_reviewer_of(hazard_ids):
     V = Review
     latest = (select(V.reviewer_id).where(V.hazard_id == Hazard.id)
               .order_by(V.reviewed_at.desc(), V.id.desc()).limit(1).scalar_subquery())
-    return Hazard.__table__.update().where(Hazard.id.in_(hazard_ids)).values(last_reviewer_id=latest)
+    latest_id = (select(V.id).where(V.hazard_id == Hazard.id)
+                 .order_by(V.reviewed_at.desc(), V.id.desc()).limit(1).scalar_subquery())
+    return Hazard.__table__.update().where(Hazard.id.in_(hazard_ids)).values(last_reviewer_id=latest,
+                                                                             last_review_id=latest_id)
+
+
+def last_rectification_of(hazard_ids):
+    """The UPDATE that sets hazards.last_rectification_id from their reports (the latest not deleted)."""
+    R = Rectification
+    latest = (select(R.id).where(R.hazard_id == Hazard.id, R.deleted_at.is_(None))
+              .order_by(R.reported_at.desc(), R.id.desc()).limit(1).scalar_subquery())
+    return Hazard.__table__.update().where(Hazard.id.in_(hazard_ids)).values(last_rectification_id=latest)
 
 
 def hazard_items_of(hazard_ids):
@@ -261,6 +276,7 @@ def _keep_hazard_rollups(session, flush_context):
         conn.execute(hazard_items_of_findings(sorted(finding_items)))
     if reports:
         conn.execute(rectification_funds_of(sorted(reports)))
+        conn.execute(last_rectification_of(sorted(reports)))
     if reviews:
         conn.execute(last_reviewer_of(sorted(reviews)))
     table = Hazard.__table__

@@ -33,9 +33,9 @@ class EnterpriseSchema(Schema):
     updated_at = fields.AwareDateTime()
 
     def _industry_name(self, obj):
-        from ..services.registry.enterprises import INDUSTRIES
+        from ..services.registry.enterprises import industry_name
 
-        return INDUSTRIES.get((obj.industry or "")[:3])
+        return industry_name(obj.industry)
 
 
 class _EnterpriseFields(StrictSchema):
@@ -107,6 +107,8 @@ class ImportReportSchema(Schema):
     sheet = fields.String(allow_none=True)
     header_row = fields.Integer()
     total_rows = fields.Integer()
+    skipped_examples = fields.Integer(metadata={"description": "rows marked as the template's example (备注 "
+                                                               "starting with 【示例行】): never imported"})
     created = fields.Integer()
     updated = fields.Integer()
     unchanged = fields.Integer()

@@ -19,7 +19,7 @@ class StatsQuerySchema(StrictSchema):
     @validates_schema
     def _period(self, data, **kwargs):
         if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
-            raise MarshmallowValidationError("from is after to", field_name="from")
+            raise MarshmallowValidationError("起始日期晚于截止日期 (from is after to)", field_name="from")
 
 
 class ExportQuerySchema(StatsQuerySchema):

@@ -48,7 +48,7 @@ def users():
 
 
 def _user_form_data() -> dict:
-    data = {name: form_str(name, 100) for name in USER_FIELDS}
+    data = {name: form_str(name) for name in USER_FIELDS}
     return data
 
 
@@ -148,7 +148,7 @@ def devices():
 def device_revoke(device_id):
     actor = current_portal_actor()
     device = get_scoped(db.session, Device, device_id, actor.user)
-    auth_service.revoke_device(db.session, device.id, actor, form_str("reason", 200))
+    auth_service.revoke_device(db.session, device.id, actor, form_str("reason"))
     flash(_("设备已停用，其所有令牌立即失效"), "success")
     return redirect(url_for(".devices"))
 
@@ -174,6 +174,25 @@ def _uploaded_file(field: str = "file"):
         return None, None
     data = f.stream.read(MAX_IMPORT_BYTES + 1)
     return f.filename, data
+
+
+@bp.route("/enterprises/import/template")
+@login_required("admin")
+def enterprise_import_template():
+    """The import template on the import page: XLSX, or CSV with ?format=csv."""
+    from urllib.parse import quote
+
+    from flask import Response
+
+    from ..services.registry import imports as imports_service
+
+    fmt = request.args.get("format", "xlsx")
+    if fmt not in ("xlsx", "csv"):
+        fmt = "xlsx"
+    data, mimetype, filename = imports_service.enterprise_template(fmt)
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f"attachment; filename=enterprise-import-template.{fmt}; "
+                               f"filename*=UTF-8''{quote(filename)}"})
 
 
 @bp.route("/enterprises/import", methods=["GET", "POST"])
@@ -220,8 +239,8 @@ def checklists():
         else:
             try:
                 report = checklist_service.import_checklist_file(
-                    db.session, actor, data, filename, code=form_str("code", 60),
-                    title=form_str("title", 200),
+                    db.session, actor, data, filename, code=form_str("code"),
+                    title=form_str("title"),
                     publish=request.form.get("publish") == "1")
             except AppError as exc:
                 db.session.rollback()  # nothing half-done is committed

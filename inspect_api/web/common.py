@@ -40,10 +40,10 @@ def field_errors(exc) -> dict:
     return out
 
 
-def form_str(name: str, max_len: int | None = None) -> str | None:
+def form_str(name: str) -> str | None:
+    """A form field, stripped, or None. Never shortened: the services refuse what is too long
+    (models/limits.py), naming the field, and the form is shown again with everything typed."""
     value = (request.form.get(name) or "").strip()
-    if max_len is not None:
-        value = value[:max_len]
     return value or None
 
 

@@ -27,7 +27,8 @@ def _colleagues(user: User, region_code: str) -> list[User]:
     """Other active inspectors with a certificate whose jurisdiction covers the region (second officer)."""
     candidates = db.session.scalars(
         select(User).where(User.role == "inspector", User.is_active.is_(True), User.id != user.id,
-                           User.certificate_no.is_not(None)).order_by(User.username))
+                           User.certificate_no.is_not(None))
+        .order_by(User.region_id, User.display_name, User.username))
     return [u for u in candidates if u.region_id and region_code.startswith(region_prefix(u.region_id))]
 
 
@@ -76,9 +77,9 @@ def review(rect_id):
     result = request.form.get("result")
     if result not in ("accepted", "rejected"):
         errors["result"] = _("请选择复查结论")
-    data = {"result": result, "opinion": form_str("opinion", 4000),
-            "onsite_check": form_str("onsite_check", 4000),
-            "co_reviewer_id": form_str("co_reviewer_id", 64)}
+    data = {"result": result, "opinion": form_str("opinion"),
+            "onsite_check": form_str("onsite_check"),
+            "co_reviewer_id": form_str("co_reviewer_id")}
     try:
         new_day = parse_date(request.form.get("new_deadline"))
     except ValueError:
@@ -170,6 +171,7 @@ def _hazard_error(actor, h, exc, field="_"):
         errors[field] = errors.pop("hazard_ids")
     if not errors:
         errors = {field: service_message(exc.message)}
+    errors.setdefault(field, next(iter(errors.values())))
     return render_template("desk/hazard.html", errors=errors, **_hazard_ctx(actor, h)), 422
 
 
@@ -203,7 +205,7 @@ def deadline(hazard_id):
                                **_hazard_ctx(actor, h)), 422
     return _hazard_step(
         actor, h, "deadline",
-        lambda: hazards_service.set_deadline(db.session, actor, h, when, reason=form_str("reason", 500)),
+        lambda: hazards_service.set_deadline(db.session, actor, h, when, reason=form_str("reason")),
         _("整改期限已改为 %(day)s", day=day.isoformat()))
 
 
@@ -220,13 +222,13 @@ def issue_notice(hazard_id):
     if day is None:
         errors["deadline"] = _("请选择整改期限")
     ids = request.form.getlist("hazard_ids") or [h.id]
-    if not form_str("officer2_id", 64):
+    if not form_str("officer2_id"):
         errors["officer2_id"] = _("请选择第二名执法人员")
     if errors:
         return render_template("desk/hazard.html", errors=errors, **_hazard_ctx(actor, h)), 422
     data = {"hazard_ids": ids, "deadline_at": deadline_from_date(day),
-            "officer2_id": form_str("officer2_id", 64),
-            "safety_measures": form_str("safety_measures", 4000), "reason": form_str("reason", 500)}
+            "officer2_id": form_str("officer2_id"),
+            "safety_measures": form_str("safety_measures"), "reason": form_str("reason")}
     return _hazard_step(
         actor, h, "notice",
         lambda: notices_service.issue_notice(db.session, actor, data, current_app.config["BUREAU_CODE"]),
@@ -240,7 +242,7 @@ def list_hazard(hazard_id):
     h = get_scoped(db.session, Hazard, hazard_id, actor.user)
     return _hazard_step(
         actor, h, "listing",
-        lambda: hazards_service.list_hazard(db.session, actor, h, reason=form_str("reason", 500)),
+        lambda: hazards_service.list_hazard(db.session, actor, h, reason=form_str("reason")),
         _("已挂牌督办"))
 
 
@@ -251,7 +253,7 @@ def close_hazard(hazard_id):
     h = get_scoped(db.session, Hazard, hazard_id, actor.user)
     return _hazard_step(
         actor, h, "close",
-        lambda: hazards_service.close_hazard(db.session, actor, h, reason=form_str("reason", 500)),
+        lambda: hazards_service.close_hazard(db.session, actor, h, reason=form_str("reason")),
         _("重大隐患已销号"))
 
 
@@ -263,7 +265,7 @@ def enterprises():
     stmt = select(Enterprise).where(scope_clause(Enterprise, actor.user), Enterprise.deleted_at.is_(None))
     if q:
         stmt = stmt.where(Enterprise.name.contains(q) | Enterprise.uscc.contains(q))
-    return render_template("desk/enterprises.html", page=paginate(stmt.order_by(Enterprise.name)), q=q)
+    return render_template("desk/enterprises.html", page=paginate(stmt.order_by(Enterprise.region_id, Enterprise.name)), q=q)
 
 
 def _enterprise_page(actor, ent, data=None, errors=None, status=200):
@@ -284,8 +286,8 @@ def enterprise(enterprise_id):
         return _enterprise_page(actor, ent, errors={"_": _("只有执法人员可以登记隐患")}, status=403)
     shown = {k: request.form.get(k, "") for k in ("description", "location", "grade", "basis")}
     errors = {}
-    data = {"enterprise_id": ent.id, "description": form_str("description", 4000),
-            "location": form_str("location", 300), "basis": form_str("basis", 2000),
+    data = {"enterprise_id": ent.id, "description": form_str("description"),
+            "location": form_str("location"), "basis": form_str("basis"),
             "grade": "major" if request.form.get("grade") == "major" else "general"}
     if not data["description"]:
         errors["description"] = _("请填写隐患描述")

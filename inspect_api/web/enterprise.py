@@ -97,9 +97,9 @@ def report(hazard_id):
             return redirect(url_for(".hazard", hazard_id=hazard.id))
         return render_template("enterprise/report.html", data={}, errors={}, **ctx)
     data = {
-        "description": form_str("description", 4000),
-        "measures": form_str("measures", 4000),
-        "responsible_person": form_str("responsible_person", 100),
+        "description": form_str("description"),
+        "measures": form_str("measures"),
+        "responsible_person": form_str("responsible_person"),
     }
     errors = {}
     try:
@@ -156,7 +156,7 @@ def plan(hazard_id):
     fields = ("responsibility", "measures", "funds", "time_limit", "contingency", "goal")
     shown = {k: request.form.get(k, "") for k in fields}
     errors = {}
-    data = {k: form_str(k, 4000) for k in ("responsibility", "measures", "contingency", "goal")}
+    data = {k: form_str(k) for k in ("responsibility", "measures", "contingency", "goal")}
     try:
         data["funds"] = parse_decimal(request.form.get("funds"))
     except ValueError:

@@ -80,15 +80,15 @@ def photo_content(photo_id, variant):
     actor = current_portal_actor()
     photo = get_scoped(db.session, Photo, photo_id, actor.user)
     if photo.status != "ready":
-        raise NotFound("photo not ready")
+        raise NotFound("照片尚未处理完成 (photo not ready)")
     key = _variant_key(photo, variant)
     storage = get_storage()
     if not key:
-        raise NotFound("photo variant missing")
+        raise NotFound("照片缩略图缺失 (photo variant missing)")
     try:
         fileobj = storage.open(key)
     except ObjectMissing:
-        raise NotFound("photo content missing") from None
+        raise NotFound("照片文件缺失 (photo content missing)") from None
     content_type = photo.content_type if variant == "original" else "image/jpeg"
     resp = send_file(fileobj, mimetype=content_type or "application/octet-stream", max_age=3600,
                      conditional=True, etag=f"{photo.sha256 or photo.id}-{variant}")

@@ -53,6 +53,45 @@ def days_left(deadline) -> int | None:
     return (local_date(deadline) - local_date(utcnow())).days
 
 
+def person(user, with_certificate: bool = True) -> str:
+    """A person as the portal shows one: the name, and for an officer the 执法证号 — never the login name
+    while a name is on file (the login name is shown only for an account nobody named yet)."""
+    if user is None:
+        return "—"
+    name = (user.display_name or "").strip() or user.username
+    if with_certificate and user.certificate_no:
+        return f"{name}（执法证号 {user.certificate_no}）"
+    return name
+
+
+def person_by_id(user_id, with_certificate: bool = True) -> str:
+    if not user_id:
+        return "—"
+    from ..extensions import db
+    from ..models import User
+
+    return person(db.session.get(User, user_id), with_certificate)
+
+
+_CRITERIA: dict | None = None
+
+
+def criterion_text(code: str | None) -> str:
+    """"HC2017-12 <the clause>" for a major-hazard criterion code (the 2017 criteria shipped as data)."""
+    global _CRITERIA
+    if not code:
+        return "—"
+    if _CRITERIA is None:
+        import json
+        from importlib import resources
+
+        doc = json.loads(resources.files("inspect_api").joinpath("data", "checklist_major_hazards_2017.json")
+                         .read_text(encoding="utf-8"))
+        _CRITERIA = {i["code"]: i["content"] for i in doc["items"]}
+    text = _CRITERIA.get(code)
+    return f"{code} {text}" if text else code
+
+
 def fmt_money(value) -> str:
     if value is None or value == "":
         return "—"
@@ -63,6 +102,9 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["dt"] = fmt_datetime
     app.jinja_env.filters["d"] = fmt_date
     app.jinja_env.filters["money"] = fmt_money
+    app.jinja_env.filters["person"] = person
+    app.jinja_env.filters["criterion"] = criterion_text
+    app.jinja_env.globals["person_by_id"] = person_by_id
     app.jinja_env.filters["days_left"] = days_left
     from .common import service_message
 
@@ -71,6 +113,12 @@ def register(app: Flask) -> None:
     register_labels(app)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
+    from ..models.limits import ALL as TEXT_LIMITS
+
+    from ..services.registry.enterprises import INDUSTRIES
+
+    app.jinja_env.globals["industry_choices"] = INDUSTRIES
+    app.jinja_env.globals["text_limit"] = lambda group, field: TEXT_LIMITS[group][field][1]
 
     @app.context_processor
     def _portal_context():

@@ -7,10 +7,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from ..errors import ValidationError
-from ..extensions import db, limiter
+from ..extensions import db
 from ..models import utcnow
 from ..services.accounts import auth as auth_service
 from ..services.accounts.auth import InvalidCredentials
+from ..services.accounts.throttle import SignInThrottled
 from . import mfa as mfa_views
 from .common import service_message
 from .session_auth import current_portal_actor, load_portal_user, login_required, sign_in, sign_out
@@ -26,20 +27,6 @@ HOME_BY_ROLE = {
     "security_admin": "admin_portal.users",
     "legal": "casefiles.index",
 }
-
-
-def _account_key() -> str:
-    username = request.form.get("username", "")
-    return f"portal-login-account:{username.strip().lower()[:80]}"
-
-
-def _ip_key() -> str:
-    return f"portal-login-ip:{request.remote_addr}"
-
-
-def _failed(response) -> bool:
-    # Only failed sign-ins count (the form is re-shown with 401).
-    return response.status_code == 401
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -61,10 +48,6 @@ def home_url_for(user) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_PER_ACCOUNT"], key_func=_account_key,
-               deduct_when=_failed, methods=["POST"], scope="portal-login-account")
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_PER_IP"], key_func=_ip_key,
-               deduct_when=_failed, methods=["POST"], scope="portal-login-ip")
 def login():
     if request.method == "GET":
         user = load_portal_user()
@@ -75,10 +58,20 @@ def login():
     password = request.form.get("password", "")
     next_url = _safe_next(request.form.get("next"))
     try:
-        user = auth_service.authenticate(db.session, username, password)
-    except InvalidCredentials:
+        user = auth_service.authenticate_throttled(db.session, current_app.extensions["inspect_login_throttle"],
+                                                   username, password, request.remote_addr)
+    except SignInThrottled as exc:
         return render_template("login.html", username=username, next=next_url or "",
-                               error=_("用户名或密码错误")), 401
+                               error=_("登录失败次数过多，请 %(n)s 分钟后再试", n=max(1, -(-exc.retry_after // 60)))
+                               ), 429, {"Retry-After": str(exc.retry_after)}
+    except InvalidCredentials as exc:
+        remaining, retry_after = exc.details["remaining_attempts"], exc.details["retry_after"]
+        if retry_after:
+            warning = _("登录失败次数过多，请 %(n)s 分钟后再试", n=max(1, -(-retry_after // 60)))
+        else:
+            warning = _("还可尝试 %(n)s 次", n=remaining)
+        return render_template("login.html", username=username, next=next_url or "",
+                               error=_("用户名或密码错误"), warning=warning), 401
     user.last_login_at = utcnow()
     second = mfa_views.second_step(user, next_url)
     if second is not None:  # the password was right; the one-time code comes next

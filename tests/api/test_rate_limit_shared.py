@@ -36,7 +36,7 @@ def test_failed_logins_counted_across_two_server_processes_sharing_redis(fresh_d
     prefix = f"inspect-test-{uuid.uuid4().hex[:8]}"
     config = {**TEST_CONFIG, "DATABASE_URL": fresh_database_url, "UPLOAD_ROOT": str(tmp_path),
               "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15", "RATELIMIT_KEY_PREFIX": prefix,
-              "RATELIMIT_LOGIN_PER_ACCOUNT": "4 per 15 minutes"}
+              "LOGIN_THROTTLE_FREE_ATTEMPTS": 4}
     app = create_app({**config, "RATELIMIT_STORAGE_URI": "memory://"})
     with app.app_context():
         _db.create_all()
@@ -47,8 +47,8 @@ def test_failed_logins_counted_across_two_server_processes_sharing_redis(fresh_d
         _db.engine.dispose()
     r = redis.Redis(host="127.0.0.1", port=6379, db=15)
     try:
-        assert _run(config, 4) == [401, 401, 401, 401]      # server process A
-        assert _run(config, 2) == [429, 429]                # server process B sees A's failures
+        assert _run(config, 4) == [401, 401, 401, 401]      # server process A (the 4th failure locks)
+        assert _run(config, 2) == [429, 429]                # server process B sees A's lock
         assert any(r.scan_iter(f"*{prefix}*")), "the counters live in Redis"
     finally:
         for key in r.scan_iter(f"*{prefix}*"):

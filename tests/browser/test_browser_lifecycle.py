@@ -79,9 +79,17 @@ def _review(page, live, result, opinion, screens=None, shot=None):
     page.check(f"input[name=result][value={result}]")
     page.fill("textarea[name=opinion]", opinion)
     page.select_option("select[name=co_reviewer_id]", live.ids["inspector2"])
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", answer)
     page.click("button:has-text('提交复查结论')")
     page.wait_for_load_state("networkidle")
     assert "复查结论已保存" in page.content()
+    assert asked and "不可更改" in asked[0] and ("不合格" in asked[0]) == (result == "rejected")
 
 
 def test_enterprise_and_inspector_take_a_notice_from_receipt_to_closure(browser, live, screens, photo_file):
@@ -107,8 +115,15 @@ def test_enterprise_and_inspector_take_a_notice_from_receipt_to_closure(browser,
     assert ent.locator(".preview img").evaluate("el => el.naturalWidth > 256")
     ent.go_back()
 
+    # 签收 asks first: dismissed, nothing happens; accepted, the notice is signed
+    ent.once("dialog", lambda d: d.dismiss())
+    ent.click("button#acknowledge")
+    assert ent.locator("button#acknowledge").count() == 1
+    asked = []
+    ent.once("dialog", lambda d: (asked.append(d.message), d.accept()))
     ent.click("button#acknowledge")
     ent.wait_for_load_state("networkidle")
+    assert asked and "确定签收" in asked[0]
     assert "已签收整改指令书" in ent.content()
     assert ent.locator("button#acknowledge").count() == 0
     _report_fix(ent, screens, photo_file, "已修复防火堤", shot="enterprise-report")
@@ -175,6 +190,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused(browser, live):
     page.goto(f"/enterprise/notices/{live.ids['other_notice']}")
     page.wait_for_selector("button#acknowledge")
     page.evaluate("document.querySelectorAll('input[name=csrf_token]').forEach(e => e.remove())")
+    page.once("dialog", lambda d: d.accept())
     with page.expect_response(lambda r: r.request.method == "POST") as info:
         page.click("button#acknowledge")
     assert info.value.status == 400

@@ -33,7 +33,7 @@ def test_seed_demo_twice_creates_and_updates_nothing_the_second_time(db):
     db.flush()
     assert first.enterprises.created >= 28 and first.regions.created == 13 and first.users.created == 10
     assert set(first.checklists.values()) == {"created"}
-    assert first.activity.created == 2
+    assert first.activity.created >= 80  # hazards of the demo year
     before = _snapshot(db)
     second = seed_demo(db, password=PASSWORD)
     db.flush()
@@ -41,13 +41,13 @@ def test_seed_demo_twice_creates_and_updates_nothing_the_second_time(db):
     assert (second.regions.created, second.regions.updated) == (0, 0)
     assert (second.enterprises.created, second.enterprises.updated) == (0, 0)
     assert second.users.created == 0
-    assert (second.activity.created, second.activity.unchanged) == (0, 2)
+    assert (second.activity.created, second.activity.unchanged) == (0, 1)
     assert set(second.checklists.values()) == {"unchanged"}
     assert _snapshot(db) == before
 
 
 def test_seeded_data_is_complete_and_valid(db):
-    seed_demo(db, password=PASSWORD)
+    seed_demo(db, password=PASSWORD, activity=False)
     db.flush()
     counties = db.scalars(select(Region).where(Region.parent_id == "131100").order_by(Region.id)).all()
     assert len(counties) == 11
@@ -77,7 +77,7 @@ def test_seeded_data_is_complete_and_valid(db):
 
 
 def test_seeded_inspector3_lists_only_shenzhou_enterprises(db, client):
-    seed_demo(db, password=PASSWORD)
+    seed_demo(db, password=PASSWORD, activity=False)
     db.commit()
     resp = client.get("/api/v1/enterprises?page_size=100", headers=_token(client, "inspector3"))
     assert resp.status_code == 200
@@ -88,7 +88,7 @@ def test_seeded_inspector3_lists_only_shenzhou_enterprises(db, client):
 
 
 def test_seeded_enterprise1_reading_enterprise2s_enterprise_gets_404(db, client):
-    seed_demo(db, password=PASSWORD)
+    seed_demo(db, password=PASSWORD, activity=False)
     db.commit()
     other = db.scalars(select(User).where(User.username == "enterprise2")).one().enterprise_id
     own = db.scalars(select(User).where(User.username == "enterprise1")).one().enterprise_id
@@ -100,9 +100,9 @@ def test_seeded_enterprise1_reading_enterprise2s_enterprise_gets_404(db, client)
 
 
 def test_seed_demo_keeps_an_existing_users_password(db, client):
-    seed_demo(db, password=PASSWORD)
+    seed_demo(db, password=PASSWORD, activity=False)
     db.commit()
-    seed_demo(db, password="another-pass-9")
+    seed_demo(db, password="another-pass-9", activity=False)
     db.commit()
     _token(client, "admin", PASSWORD)
 
@@ -140,21 +140,47 @@ def test_cli_on_a_fresh_database_upgrade_then_seed_demo_twice(fresh_database_url
             _db.engine.dispose()
 
 
-def test_seeded_enterprise1_has_an_open_notice_and_enterprise2_an_overdue_one(db, client):
-    seed_demo(db, password=PASSWORD)
-    db.commit()
-    users = {u.username: u for u in db.scalars(select(User))}
-    notices = {n.enterprise_id: n for n in db.scalars(select(Notice))}
-    n1, n2 = notices[users["enterprise1"].enterprise_id], notices[users["enterprise2"].enterprise_id]
-    assert n1.number.startswith("（桃城）应急责改〔") and n1.status == "issued"
-    assert {n1.officer1_id, n1.officer2_id} == {users["inspector1"].id, users["inspector2"].id}
-    assert [h.status for h in n1.hazards] == ["ordered", "ordered"]
-    assert all(h.finding_id and h.inspection_id == "DemoInspection01" for h in n1.hazards)
-    from inspect_api.models import utcnow
-    assert n2.deadline_at < utcnow() < n1.deadline_at
-    inspection = db.get(Inspection, "DemoInspection01")
-    assert {f.result for f in inspection.findings} == {"pass", "fail"}
-    # the enterprise user sees its own hazards only, through the scoped queries
+def test_the_demo_year_gives_every_role_work(db):
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from inspect_api.models import Device, Photo, Rectification, utcnow
     from inspect_api.services.access.scope import select_scoped
-    seen = db.scalars(select_scoped(Hazard, users["enterprise1"]).where(Hazard.origin == "inspection")).all()
-    assert {h.id for h in seen} == {"DemoHazard000001", "DemoHazard000002"}
+
+    seed_demo(db, password=PASSWORD)
+    db.flush()
+    now = utcnow()
+    users = {u.username: u for u in db.scalars(select(User))}
+    hazards = db.scalars(select(Hazard)).all()
+    # a year across all eleven counties
+    assert {h.region_code for h in hazards} == {r.id for r in db.scalars(select(Region).where(
+        Region.parent_id == "131100"))}
+    assert min(h.found_at for h in hazards) < now - timedelta(days=300)
+    # every deadline ends the day at 23:59 Beijing time
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert {h.deadline_at.astimezone(shanghai).strftime("%H:%M") for h in hazards if h.deadline_at} == {"23:59"}
+    # enterprise1: a notice to sign, a listed major hazard with its 五落实 plan, a rejected fix to redo
+    own1 = db.scalars(select_scoped(Hazard, users["enterprise1"])).all()
+    statuses = {h.status for h in own1}
+    assert {"ordered", "acknowledged", "rejected"} <= statuses
+    major = [h for h in own1 if h.grade == "major"]
+    assert major and major[0].listing_level == "city" and major[0].plan.is_complete
+    # enterprise2: an overdue hazard and a major hazard waiting for 签收 and for listing
+    own2 = db.scalars(select_scoped(Hazard, users["enterprise2"])).all()
+    assert any(h.status == "acknowledged" and h.deadline_at < now for h in own2)
+    assert any(h.grade == "major" and h.status == "ordered" and not h.listing_level for h in own2)
+    # inspectors: fixes waiting for review, each with an "after" photo
+    for name in ("inspector1", "inspector3"):
+        pending = db.scalars(select_scoped(Rectification, users[name]).where(Rectification.status == "pending"))
+        pending = list(pending)
+        assert pending, name
+        assert all(db.scalar(select(func.count()).select_from(Photo).where(
+            Photo.owner_id == r.id, Photo.status == "ready")) for r in pending)
+    # supervisors: a verified, listed major hazard ready for closure
+    assert any(h.status == "verified" and h.listing_level == "county" for h in hazards)
+    # hazards with photos; tablets listed, one revoked
+    with_photos = db.scalar(select(func.count(func.distinct(Photo.owner_id))).where(
+        Photo.owner_table == "hazards", Photo.status == "ready"))
+    assert with_photos >= 20
+    devices = db.scalars(select(Device)).all()
+    assert len(devices) >= 5 and sum(d.revoked_at is not None for d in devices) == 1

@@ -277,18 +277,56 @@ def test_a_zip_that_is_not_a_workbook_and_a_legacy_xls_are_422(client, world, au
         assert resp.get_json()["code"] == "import_file_invalid"
 
 
-def test_the_import_template_imports_its_example_row(client, world, auth, db):
+def test_the_import_templates_example_row_is_never_imported_but_a_filled_row_is(client, world, auth, db):
+    from openpyxl import load_workbook
+
     h = auth.headers("admin")
     resp = client.get("/api/v1/enterprises/import/template", headers=h)
     assert resp.status_code == 200
     assert resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert "attachment" in resp.headers["Content-Disposition"]
     report = import_enterprises_file(db, Actor(world["admin"]), resp.data, "template.xlsx")
-    assert (report.created, report.failed, report.ignored_columns) == (1, 0, [])
+    assert (report.created, report.failed, report.skipped_examples, report.total_rows) == (0, 0, 1, 0)
+    assert db.scalar(select(func.count()).select_from(Enterprise).where(
+        Enterprise.uscc == make_uscc("131102", 1))) == 0
+    # the user fills a row under the example: that row is imported, the example still is not
+    wb = load_workbook(io.BytesIO(resp.data))
+    ws = wb["企业名录"]
+    ws.append([make_uscc("131102", 777), "衡水真实化工有限公司", "桃城区", "衡水市桃城区某路9号", "C2614", "中型",
+               "三级", "橙", "氯化工艺", "王五", "赵六", "0318-7654321", 37.7, 115.6, None])
+    buf = io.BytesIO()
+    wb.save(buf)
+    report = import_enterprises_file(db, Actor(world["admin"]), buf.getvalue(), "filled.xlsx")
+    assert (report.created, report.failed, report.skipped_examples) == (1, 0, 1)
     db.flush()
-    ent = db.scalars(select(Enterprise).where(Enterprise.name == "衡水示例化工有限公司",
-                                              Enterprise.id != world.ent1.id)).one()
-    assert (ent.region_id, ent.major_hazard_level, ent.risk_color, ent.scale) == (
-        "131102", 3, "orange", "medium")
+    ent = db.scalars(select(Enterprise).where(Enterprise.name == "衡水真实化工有限公司")).one()
+    assert (ent.region_id, ent.major_hazard_level, ent.risk_color, ent.scale, ent.industry) == (
+        "131102", 3, "orange", "medium", "C2614")
     assert client.get("/api/v1/enterprises/import/template",
                       headers=auth.headers("inspector1")).status_code == 403
+
+
+def test_the_csv_template_is_csv_with_a_bom_and_its_example_row_is_skipped(client, world, auth, db):
+    resp = client.get("/api/v1/enterprises/import/template?format=csv", headers=auth.headers("admin"))
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert resp.data.startswith("\ufeff".encode("utf-8"))
+    text = resp.data.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("统一社会信用代码,企业名称,所属区县")
+    assert "【示例行】" in text.splitlines()[1]
+    report = import_enterprises_file(db, Actor(world["admin"]), resp.data, "template.csv")
+    assert (report.created, report.skipped_examples) == (0, 1)
+    bad = client.get("/api/v1/enterprises/import/template?format=pdf", headers=auth.headers("admin"))
+    assert bad.status_code == 422
+
+
+def test_the_portal_import_page_offers_both_templates(client, world):
+    from ..browser.portal_helpers import portal_login
+
+    portal_login(client, "admin")
+    html = client.get("/admin/enterprises/import").get_data(as_text=True)
+    assert "/admin/enterprises/import/template?format=csv" in html and "下载导入模板" in html
+    xlsx = client.get("/admin/enterprises/import/template")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    csv_resp = client.get("/admin/enterprises/import/template?format=csv")
+    assert csv_resp.status_code == 200 and csv_resp.mimetype == "text/csv"
+    assert "企业导入模板.csv" in __import__("urllib.parse").parse.unquote(csv_resp.headers["Content-Disposition"])

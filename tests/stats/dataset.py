@@ -121,14 +121,15 @@ def build(session, world) -> Data:
                                 contingency=" \u3000\t"))  # blank contingency: not the five points
     session.flush()
 
-    def rect(h, status, funds, reported):
+    def rect(h, status, funds, reported, **fix):
         r = Rectification(hazard_id=h.id, enterprise_id=h.enterprise_id, region_code=h.region_code,
-                          description="已整改", funds=funds, status=status, reported_at=reported)
+                          description="已整改", funds=funds, status=status, reported_at=reported, **fix)
         session.add(r)
         session.flush()
         return r
 
-    r1 = rect(h1, "accepted", Decimal("1500.00"), cst(2026, 2, 14, 9, 0))
+    r1 = rect(h1, "accepted", Decimal("1500.00"), cst(2026, 2, 14, 9, 0), measures="修补防火堤破损处并做防渗",
+              responsible_person="张三", completed_on=date(2026, 2, 13))
     r2a = rect(h2, "rejected", Decimal("800.00"), cst(2026, 2, 16, 9, 0))
     rect(h2, "pending", Decimal("1200.25"), cst(2026, 2, 25, 9, 0))
     r12a = rect(h12, "rejected", Decimal("400.00"), cst(2026, 5, 11, 9, 0))
@@ -137,17 +138,17 @@ def build(session, world) -> Data:
     rect(h4, "accepted", Decimal("99999.00"), cst(2026, 4, 1, 9, 0))  # major: the plan's funds count instead
     r8 = rect(h8, "accepted", Decimal("700.00"), cst(2026, 1, 9, 9, 0))  # found before the period
 
-    def review(r, result, reviewer, at):
+    def review(r, result, reviewer, at, opinion=""):
         v = Review(rectification_id=r.id, hazard_id=r.hazard_id, enterprise_id=r.enterprise_id,
                    region_code=r.region_code, reviewer_id=reviewer.id, result=result, reviewed_at=at,
-                   number=_number("复查"))
+                   number=_number("复查"), opinion=opinion)
         session.add(v)
         session.flush()
 
-    review(r1, "accepted", insp1, cst(2026, 2, 15, 9, 0))
+    review(r1, "accepted", insp1, cst(2026, 2, 15, 9, 0), opinion="经复查，整改合格")
     review(r2a, "rejected", insp1, cst(2026, 2, 18, 9, 0))
     review(r12a, "rejected", insp1, cst(2026, 5, 12, 9, 0))
-    review(r12b, "accepted", insp2, cst(2026, 5, 15, 9, 0))  # the latest review of h12
+    review(r12b, "accepted", insp2, cst(2026, 5, 15, 9, 0), opinion="=合格")  # the latest review of h12
     review(r6, "accepted", insp3, cst(2026, 3, 22, 21, 0))
     review(r8, "accepted", insp1, cst(2026, 1, 10, 9, 0))
 

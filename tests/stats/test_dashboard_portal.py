@@ -32,7 +32,7 @@ def test_dashboard_json_carries_the_service_figures(client, data):
     months = [r["hazards_found"] for r in body["hazards_by_month"]["rows"]]
     assert months == [1, 2, 4, 1, 1, 0]  # h7 | h1 h2 | h3 h4 h5 h6 | h11 | h12
     assert [r["closed_in_period"] for r in body["hazards_by_month"]["rows"]] == [1, 1, 1, 1, 1, 0]
-    assert body["enforcement_by_county"]["total"]["fines_decided_wan"] == 8.5556
+    assert body["enforcement_by_county"]["total"]["fines_decided_wan"] == 8.56
     h = data.hazards
     # overdue at the period's end, longest first: h2 (02-20), h5 (04-20), h7 (06-30)
     assert [o["id"] for o in body["overdue"]] == [h["h2"].id, h["h5"].id, h["h7"].id]

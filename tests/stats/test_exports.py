@@ -63,7 +63,7 @@ def test_hazard_statistics_xlsx_has_title_period_bold_frozen_header_numbers_and_
     assert taocheng[keys.index("funds_wan") + 1] == 5.57  # a number, not text
     total = rows[-1]
     assert total[0] == "合计" and ws.cell(row=ws.max_row, column=1).font.b
-    assert total[keys.index("funds_wan") + 1] == 17.5701
+    assert total[keys.index("funds_wan") + 1] == 17.57
 
 
 def test_enforcement_statistics_csv_has_bom_chinese_headers_and_totals(client, auth, data):
@@ -74,14 +74,15 @@ def test_enforcement_statistics_csv_has_bom_chinese_headers_and_totals(client, a
     assert rows[0][rows[0].index("罚款金额(万元)")]
     body = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
     assert body["桃城区"]["执法检查(次)"] == "2"
-    assert body["深州市"]["罚款金额(万元)"] == "5.5556"
-    assert body["合计"]["实际收缴罚款(万元)"] == "4.0000"
+    assert body["深州市"]["罚款金额(万元)"] == "5.56"
+    assert body["合计"]["实际收缴罚款(万元)"] == "4.00"
     assert body["合计"]["其中:责令停产停业整顿(份)"] == "1"
     assert len(rows) == 1 + 11 + 1  # header, every county, 合计
 
 
 LEDGER_HEADER = ["隐患编号", "企业名称", "统一社会信用代码", "县(市、区)", "行业", "检查项目", "隐患描述", "隐患等级",
                  "发现时间", "整改期限", "状态", "销号时间", "逾期天数", "复查人", "挂牌督办",
+                 "整改措施", "责任人", "资金(万元)", "完成日期", "复查意见",
                  "判定依据", "判定条款"]  # the criteria columns (services/criteria/ledger.py)
 
 
@@ -114,6 +115,13 @@ def test_ledger_csv_rows_in_found_order_with_local_times_and_days_overdue(db, da
     assert (h5["隐患等级"], h5["挂牌督办"], h5["逾期天数"]) == ("重大隐患", "省级", "86")  # 04-20 -> 07-15
     assert h5["隐患描述"] == "液氯储罐 <紧急切断> & 联锁未投用"
     assert by_id[h["h6"].id]["逾期天数"] == "" and by_id[h["h6"].id]["整改期限"] == ""  # no deadline
+    # the fix: the latest report's measures, person, funds (万元, two decimals) and day, the latest review's opinion
+    assert [h1[k] for k in ("整改措施", "责任人", "资金(万元)", "完成日期", "复查意见")] == [
+        "修补防火堤破损处并做防渗", "张三", "0.15", "2026-02-13", "经复查，整改合格"]
+    assert by_id[h["h2"].id]["资金(万元)"] == "0.12"  # the pending report's 1,200.25; the rejected one not counted
+    assert by_id[h["h4"].id]["资金(万元)"] == "5.00"  # a major hazard: its plan's funds
+    assert by_id[h["h12"].id]["复查意见"] == "'=合格"  # neutralised like every text cell
+    assert by_id[h["h7"].id]["整改措施"] == "" and by_id[h["h7"].id]["资金(万元)"] == ""
     # a formula-looking description is neutralised in CSV
     assert by_id[h["h3"].id]["隐患描述"] == '\'=HYPERLINK("http://evil.example","点击")'
 
@@ -140,6 +148,12 @@ def test_ledger_xlsx_round_trips_with_dates_as_dates_and_a_totals_row(db, data):
     found_cell = ws.cell(row=4, column=9)
     assert found_cell.is_date and found_cell.number_format == "yyyy\\-mm\\-dd\\ hh:mm"
     assert rows[-1][:2] == ("合计", "9 项隐患")
+    h1 = by_id[h["h1"].id]
+    assert (h1["整改措施"], h1["责任人"], h1["资金(万元)"], h1["复查意见"]) == (
+        "修补防火堤破损处并做防渗", "张三", 0.15, "经复查，整改合格")
+    assert h1["完成日期"] == datetime(2026, 2, 13)
+    funds_cell = ws.cell(row=4 + [r[0] for r in rows].index(h["h1"].id), column=LEDGER_HEADER.index("资金(万元)") + 1)
+    assert funds_cell.number_format == "0.00"
 
 
 def test_ledger_scope_follows_the_caller(db, data):

@@ -75,7 +75,7 @@ def test_hazard_figures_by_county_match_the_hand_count(db, data):
     assert (sz["major_planned"], sz["major_plan_complete"]) == (1, 0)  # h5's contingency is blank
     assert (sz["hazards_found"], sz["hazards_closed"], sz["closure_rate"]) == (4, 1, D("25.00"))
     assert (sz["major_listed"], sz["listed_province"], sz["listed_city"], sz["listed_county"]) == (2, 1, 0, 1)
-    assert sz["funds_yuan"] == D("120000.50") and sz["funds_wan"] == D("12.0001")  # 12.00005 rounds half-up
+    assert sz["funds_yuan"] == D("120000.50") and sz["funds_wan"] == D("12.00")  # 12.00005 -> 2 decimals
     assert (sz["unrectified"], sz["overdue"]) == (3, 2)  # h5 h7 h11 / h5 h7 (h11 has no deadline)
     assert sz["closed_in_period"] == 1  # h6; h7 was closed on 07-02
     assert (sz["closure_days_avg"], sz["closure_days_median"], sz["closure_days_p90"]) == (D("2.50"),) * 3
@@ -93,7 +93,7 @@ def test_hazard_figures_by_county_match_the_hand_count(db, data):
     assert (total["major_planned"], total["major_plan_complete"], total["major_listed"]) == (2, 1, 3)
     assert (total["hazards_found"], total["hazards_closed"], total["closure_rate"]) == (9, 4, D("44.44"))
     assert (total["listed_province"], total["listed_city"], total["listed_county"]) == (1, 1, 1)
-    assert total["funds_yuan"] == D("175700.75") and total["funds_wan"] == D("17.5701")
+    assert total["funds_yuan"] == D("175700.75") and total["funds_wan"] == D("17.57")
     assert (total["unrectified"], total["overdue"]) == (5, 3)
     # closed in the period: 2.5, 5, 10, 21, 30
     assert total["closed_in_period"] == 5
@@ -201,7 +201,7 @@ def test_enforcement_figures_by_county_match_the_hand_count(db, data):
     assert tc["suspensions"] == 0
     # 深州: fine 55555.55 + suspension; collected: 10000 paid 2026-01-05 for a 2025 decision
     assert (sz["penalties"], sz["penalties_fine"], sz["penalties_suspend_production"]) == (2, 1, 1)
-    assert sz["fines_decided_yuan"] == D("55555.55") and sz["fines_decided_wan"] == D("5.5556")
+    assert sz["fines_decided_yuan"] == D("55555.55") and sz["fines_decided_wan"] == D("5.56")
     assert sz["fines_collected_wan"] == D("1.0000")
     assert sz["suspensions"] == 1
     total = t.total
@@ -209,7 +209,7 @@ def test_enforcement_figures_by_county_match_the_hand_count(db, data):
     assert (total["reviews"], total["reviews_accepted"], total["cases_opened"]) == (6, 4, 2)
     assert (total["penalties"], total["penalties_fine"], total["penalties_warning"],
             total["penalties_suspend_production"], total["penalties_closure"]) == (4, 2, 1, 1, 0)
-    assert total["fines_decided_wan"] == D("8.5556")  # 85555.55 yuan
+    assert total["fines_decided_wan"] == D("8.56")  # 85555.55 yuan
     assert total["fines_collected_wan"] == D("4.0000")
     assert total["suspensions"] == 1
 

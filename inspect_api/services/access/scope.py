@@ -123,6 +123,13 @@ def select_scoped(model, user: User) -> Select:
     return select(model).where(scope_clause(model, user))
 
 
+OBJECT_NAMES_ZH = {
+    "inspection": "检查记录", "finding": "检查结果", "hazard": "隐患", "notice": "整改指令书", "photo": "照片",
+    "rectification": "整改报告", "review": "复查记录", "enterprise": "企业", "user": "用户", "device": "设备",
+    "enforcement_case": "案件", "penalty_decision": "处罚决定", "inspection_task": "检查任务",
+}
+
+
 def get_scoped(session: Session, model, object_id, user: User, *, for_update: bool = False):
     stmt = select(model).where(model.id == object_id, scope_clause(model, user))
     if hasattr(model, "deleted_at"):
@@ -131,7 +138,8 @@ def get_scoped(session: Session, model, object_id, user: User, *, for_update: bo
         stmt = stmt.with_for_update()
     obj = session.scalars(stmt).first()
     if obj is None:
-        raise NotFound(f"{model.__tablename__[:-1]} not found", code="not_found")
+        name = model.__tablename__[:-1]
+        raise NotFound(f"{OBJECT_NAMES_ZH.get(name, '记录')}不存在 ({name} not found)", code="not_found")
     return obj
 
 

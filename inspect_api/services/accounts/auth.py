@@ -11,7 +11,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from ...errors import AppError, NotFound, Unauthorized
 from ...models import ApiToken, Device, User, utcnow
+from ...models import limits
+from ..lifecycle.lengths import check_lengths
 from . import mfa, password_policy, passwords
+from .throttle import LoginThrottle
 from ..access.actor import Actor
 from ..access.audit import record_event
 
@@ -48,6 +51,29 @@ def authenticate(session: Session, username: str, password: str) -> User:
     return user
 
 
+def authenticate_throttled(session: Session, throttle: LoginThrottle | None, username: str, password: str,
+                           address: str | None) -> User:
+    """authenticate() behind the sign-in throttle (the one path of the API and the portal).
+
+    A locked pair is refused (429) before the password is checked; a wrong password says how many attempts
+    remain; a success clears the pair's count and trusts the pair.
+    """
+    if throttle is None:
+        return authenticate(session, username, password)
+    throttle.check(username, address)
+    try:
+        user = authenticate(session, username, password)
+    except InvalidCredentials:
+        outcome = throttle.record_failure(username, address)
+        english = (f"{outcome.remaining} attempts left" if not outcome.retry_after
+                   else f"locked for {outcome.retry_after} s")
+        raise InvalidCredentials(f"用户名或密码错误，{outcome.warning} (invalid username or password; {english})",
+                                 details={"remaining_attempts": outcome.remaining,
+                                          "retry_after": outcome.retry_after}) from None
+    throttle.record_success(username, address)
+    return user
+
+
 def register_device(session: Session, user: User, client_device_id: str, name: str | None,
                     ip: str | None) -> Device:
     device = session.scalars(
@@ -71,8 +97,9 @@ def register_device(session: Session, user: User, client_device_id: str, name: s
 
 def issue_token(session: Session, username: str, password: str, *, device_id: str | None = None,
                 device_name: str | None = None, ip: str | None = None, ttl_seconds: int,
-                otp: str | None = None, mfa_roles: tuple[str, ...] = ()) -> IssuedToken:
-    user = authenticate(session, username, password)
+                otp: str | None = None, mfa_roles: tuple[str, ...] = (),
+                throttle: LoginThrottle | None = None) -> IssuedToken:
+    user = authenticate_throttled(session, throttle, username, password, ip)
     if mfa.is_enrolled(user) or mfa.is_required(user, mfa_roles):
         # a second factor: a token only with the one-time code (an account that must enrol does so in the
         # portal first: mfa.verify answers mfa_required)
@@ -122,9 +149,10 @@ def revoke_token(session: Session, token: ApiToken, actor: Actor) -> None:
 
 
 def revoke_device(session: Session, device_id: str, actor: Actor, reason: str | None = None) -> Device:
+    check_lengths({"reason": reason}, limits.REASON)
     device = session.get(Device, device_id)
     if device is None:
-        raise NotFound("device not found")
+        raise NotFound("设备不存在 (device not found)")
     now = utcnow()
     if device.revoked_at is None:
         device.revoked_at = now
@@ -140,7 +168,7 @@ def revoke_device(session: Session, device_id: str, actor: Actor, reason: str | 
 def restore_device(session: Session, device_id: str, actor: Actor) -> Device:
     device = session.get(Device, device_id)
     if device is None:
-        raise NotFound("device not found")
+        raise NotFound("设备不存在 (device not found)")
     device.revoked_at = None
     device.revoked_by_id = None
     record_event(session, actor, "device.restored", device)

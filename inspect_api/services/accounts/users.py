@@ -7,7 +7,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from ...errors import Conflict, Forbidden, NotFound, ValidationError
-from ...models import ADMIN_ROLES, ROLES, ApiToken, Enterprise, Region, User, utcnow
+from ...models import ADMIN_ROLES, ROLES, ApiToken, Enterprise, Region, User, limits, utcnow
+from ..lifecycle.lengths import check_lengths
 from . import password_policy, passwords
 from ..access.actor import Actor
 from ..access.audit import record_event
@@ -63,9 +64,12 @@ def _check_role_fields(session: Session, user: User) -> None:
             raise _field_error("certificate_no", "执法证号已被使用 (certificate number already in use)")
 
 
-def create_user(session: Session, actor: Actor, data: dict, *, check_policy: bool = True) -> User:
+def create_user(session: Session, actor: Actor, data: dict, *, check_policy: bool = True,
+                password_hash: str | None = None) -> User:
     """A new account with its role (a grant: check_grant). ``check_policy=False`` only for the demo seed, whose
-    README password must keep working in development (seed-demo is refused in production)."""
+    README password must keep working in development (seed-demo is refused in production); ``password_hash``:
+    the hash of data["password"] when the caller already has it (the demo seed hashes its one password once)."""
+    check_lengths(data, limits.USER)
     username = (data.get("username") or "").strip()
     if not username:
         raise _field_error("username", "用户名不能为空 (username is required)")
@@ -78,7 +82,7 @@ def create_user(session: Session, actor: Actor, data: dict, *, check_policy: boo
     user = User(
         username=username,
         display_name=data.get("display_name") or username,
-        password_hash=passwords.hash_password(data["password"]),
+        password_hash=password_hash or passwords.hash_password(data["password"]),
         role=data.get("role"),
         region_id=data.get("region_code") or None,
         enterprise_id=_resolve_enterprise(session, data.get("enterprise_id")),
@@ -96,6 +100,7 @@ def create_user(session: Session, actor: Actor, data: dict, *, check_policy: boo
 
 
 def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
+    check_lengths(data, limits.USER)
     if "role" in data and data["role"] != user.role:
         check_grant(actor, user, data["role"])
     elif user.role in ADMIN_ROLES and actor.user is not None and actor.role != "security_admin" \
@@ -169,5 +174,5 @@ def list_users_stmt(q: str | None = None, role: str | None = None):
 def get_user(session: Session, user_id: str) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("user not found")
+        raise NotFound("用户不存在 (user not found)")
     return user

@@ -283,7 +283,7 @@ def get_photo(session: Session, actor: Actor, photo_id: str) -> Photo:
     photo = get_scoped(session, Photo, photo_id, actor.user)
     owner_model = OWNER_MODELS.get(photo.owner_table)
     if owner_model is None:
-        raise NotFound("photo not found", code="not_found")
+        raise NotFound("照片不存在 (photo not found)", code="not_found")
     get_scoped(session, owner_model, photo.owner_id, actor.user)
     return photo
 

@@ -100,7 +100,7 @@ def _lock_case(session: Session, actor: Actor, case: EnforcementCase) -> Enforce
             EnforcementCase.id == case.id, scope_clause(EnforcementCase, actor.user))) is None:
         from ...errors import NotFound
 
-        raise NotFound("case not found")
+        raise NotFound("案件不存在 (case not found)")
     session.refresh(case, with_for_update=True)
     return case
 
@@ -162,7 +162,7 @@ def record_payment(session: Session, actor: Actor, decision: PenaltyDecision, da
             PenaltyDecision.id == decision.id, scope_clause(PenaltyDecision, actor.user))) is None:
         from ...errors import NotFound
 
-        raise NotFound("penalty not found")
+        raise NotFound("处罚决定不存在 (penalty not found)")
     session.refresh(decision, with_for_update=True)
     ensure_not_archived(session, "penalty_decisions", decision.id)
     if decision.kind != "fine" or decision.payment_status != "unpaid":

@@ -94,6 +94,8 @@ ALL_STATUSES = OPEN_STATUSES + ("closed",)
 MAJOR_CRITERIA = tuple(f"HC2017-{n:02d}" for n in range(1, 21))
 LEVEL_BY_REGION_LEVEL = {1: "province", 2: "city", 3: "county"}
 LEVEL_RANK = {"county": 1, "city": 2, "province": 3}
+from ...models import limits
+from .lengths import check_lengths
 
 
 class InvalidTransition(Conflict):
@@ -353,6 +355,7 @@ def transition(session: Session, actor: Actor, hazard: Hazard, action: str, **pa
     Adds and flushes; the caller commits. Raises NotFound (out of scope),
     InvalidTransition (409), PreconditionFailed (412, stale expected_version).
     """
+    check_lengths(params, limits.REASON)
     step = TRANSITIONS.get(action)
     if step is None:
         raise _refuse(action, hazard, "unknown_action", f"未知操作 (unknown action {action!r})")
@@ -366,7 +369,7 @@ def transition(session: Session, actor: Actor, hazard: Hazard, action: str, **pa
         stmt = stmt.where(scope_clause(Hazard, user))
     locked = session.scalars(stmt.with_for_update().execution_options(populate_existing=True)).first()
     if locked is None:
-        raise NotFound("hazard not found")
+        raise NotFound("隐患不存在 (hazard not found)")
     if locked is not hazard:  # pragma: no cover - a detached copy was passed in
         hazard = locked
     ensure_not_archived(session, "hazards", hazard.id)
@@ -487,6 +490,7 @@ def create_hazard(session: Session, actor: Actor, data: dict) -> Hazard:
     from ...models import Enterprise
     from ..access.scope import get_scoped
 
+    check_lengths(data, limits.HAZARD)
     user = actor.user
     inspection = None
     if data.get("inspection_id"):
@@ -576,6 +580,7 @@ def submit_plan(session: Session, actor: Actor, hazard: Hazard, data: dict):
     """Create or replace a major hazard's remediation plan (治理方案, 五落实)."""
     from ...models import RemediationPlan
 
+    check_lengths(data, limits.PLAN)
     user = actor.user
     allocate_seq(session, 0)  # lock order: cursor, then the hazard row (concurrent plan writers queue)
     session.flush()
@@ -583,7 +588,7 @@ def submit_plan(session: Session, actor: Actor, hazard: Hazard, data: dict):
     if user is not None:
         stmt = stmt.where(scope_clause(Hazard, user))
     if session.scalars(stmt.with_for_update().execution_options(populate_existing=True)).first() is None:
-        raise NotFound("hazard not found")
+        raise NotFound("隐患不存在 (hazard not found)")
     if user is not None and user.role not in ("enterprise", "inspector"):
         raise _refuse("submit_plan", hazard, "role", "只有企业或执法人员可以提交治理方案 (role not allowed)")
     if hazard.grade != "major":

@@ -23,6 +23,8 @@ from ..casefile.guard import ensure_not_archived
 from .hazards import InvalidTransition, overdue_clause, transition
 from .numbering import assign_number
 from ..access.scope import get_scoped, region_in_scope, scope_clause
+from ...models import limits
+from .lengths import check_lengths
 
 
 def _field_error(field: str, message: str) -> ValidationError:
@@ -78,6 +80,7 @@ def issue_notice(session: Session, actor: Actor, data: dict, default_bureau: str
     data: hazard_ids (≥1), deadline_at (aware, after issued_at), officer2_id, safety_measures?,
     issued_at?, reason?. The acting inspector is officer 1.
     """
+    check_lengths(data, limits.NOTICE)
     user = actor.user
     hazard_ids = list(dict.fromkeys(data.get("hazard_ids") or []))
     if not hazard_ids:
@@ -124,7 +127,7 @@ def acknowledge_notice(session: Session, actor: Actor, notice: Notice, reason: s
     session.flush()
     if user is not None:
         if session.scalar(select(Notice.id).where(Notice.id == notice.id, scope_clause(Notice, user))) is None:
-            raise NotFound("notice not found")
+            raise NotFound("整改指令书不存在 (notice not found)")
     session.refresh(notice, with_for_update=True)
     ensure_not_archived(session, "notices", notice.id)
     if user is not None and user.role != "enterprise":

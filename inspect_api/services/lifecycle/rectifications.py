@@ -30,6 +30,9 @@ from .notices import check_officers
 from .numbering import SHANGHAI, assign_number
 from ..access.scope import get_scoped, scope_clause
 
+from ...models import limits
+from .lengths import check_lengths
+
 REVIEW_RESULTS = ("accepted", "rejected")
 
 
@@ -39,6 +42,7 @@ def _field_error(field: str, message: str) -> ValidationError:
 
 def report_rectification(session: Session, actor: Actor, hazard: Hazard, data: dict) -> Rectification:
     """整改完成: record the fix and move the hazard to reported (all or nothing)."""
+    check_lengths(data, limits.RECTIFICATION)
     description = (data.get("description") or "").strip()
     if not description:
         raise _field_error("description", "须填写整改情况 (description required)")
@@ -81,6 +85,7 @@ def review_rectification(session: Session, actor: Actor, rect: Rectification, da
     user = actor.user
     if user is None:
         raise Forbidden("复查须由执法人员进行 (a review needs an inspector)")
+    check_lengths(data, limits.REVIEW)
     result = data.get("result")
     if result not in REVIEW_RESULTS:
         raise _field_error("result", "复查结论须为 accepted 或 rejected (result must be accepted or rejected)")
@@ -90,7 +95,7 @@ def review_rectification(session: Session, actor: Actor, rect: Rectification, da
             select(Rectification.id).where(Rectification.id == rect.id, scope_clause(Rectification, user))) is None:
         from ...errors import NotFound
 
-        raise NotFound("rectification not found")
+        raise NotFound("整改报告不存在 (rectification not found)")
     session.refresh(rect, with_for_update=True)
     ensure_not_archived(session, "rectifications", rect.id)
     hazard = session.get(Hazard, rect.hazard_id)

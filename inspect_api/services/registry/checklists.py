@@ -101,7 +101,7 @@ def get_item(session: Session, template: ChecklistTemplate, item_id: str) -> Che
     if item is None or item.template_id != template.id:
         from ...errors import NotFound
 
-        raise NotFound("checklist item not found")
+        raise NotFound("检查项不存在 (checklist item not found)")
     return item
 
 

@@ -36,24 +36,17 @@ SCALE_ZH = {"large": "大型", "medium": "中型", "small": "小型", "micro": "
 MAJOR_HAZARD_ZH = {0: "无", 1: "一级", 2: "二级", 3: "三级", 4: "四级"}
 
 # GB/T 4754-2017 divisions (大类) seen in hazardous-chemical supervision
-INDUSTRIES = {
-    "B06": "煤炭开采和洗选业",
-    "B07": "石油和天然气开采业",
-    "C25": "石油、煤炭及其他燃料加工业",
-    "C26": "化学原料和化学制品制造业",
-    "C27": "医药制造业",
-    "C28": "化学纤维制造业",
-    "C29": "橡胶和塑料制品业",
-    "C30": "非金属矿物制品业",
-    "C31": "黑色金属冶炼和压延加工业",
-    "C32": "有色金属冶炼和压延加工业",
-    "D44": "电力、热力生产和供应业",
-    "D45": "燃气生产和供应业",
-    "F51": "批发业",
-    "F52": "零售业",
-    "G54": "道路运输业",
-    "G59": "装卸搬运和仓储业",
-}
+def _load_industries() -> dict[str, str]:
+    import json
+    from importlib import resources
+
+    doc = json.loads(resources.files("inspect_api").joinpath("data", "industries_gbt4754_2017.json")
+                     .read_text(encoding="utf-8"))
+    return {code: name for code, name in doc["codes"]}
+
+
+# GB/T 4754-2017 codes with names (inspect_api/data/industries_gbt4754_2017.json): the choices offered
+INDUSTRIES = _load_industries()
 _INDUSTRY_CODE = re.compile(r"^([A-T])(\d{2,4})\b")
 
 # Fields a caller may set (API names); region_code maps to Enterprise.region_id
@@ -109,7 +102,10 @@ def normalize_industry(value: str | None) -> str | None:
 def industry_name(code: str | None) -> str | None:
     if not code:
         return None
-    return INDUSTRIES.get(code[:3])
+    for length in (5, 4, 3):
+        if code[:length] in INDUSTRIES:
+            return INDUSTRIES[code[:length]]
+    return None
 
 
 def normalize_process(value: str) -> str | None:

@@ -261,6 +261,7 @@ class ImportReport:
     unchanged: int = 0
     failed: int = 0
     dry_run: bool = False
+    skipped_examples: int = 0  # rows marked as the template's example (备注 starts with EXAMPLE_MARK)
     ignored_columns: list[str] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
 
@@ -394,6 +395,10 @@ def import_enterprises(session: Session, actor: Actor, table: Table, *,
     good: list[tuple[int, dict]] = []
     seen: dict[str, int] = {}
     for number, cells in table.rows:
+        if is_example_row(cells, table.columns):
+            report.skipped_examples += 1
+            report.total_rows -= 1
+            continue
         data, errors = _parse_enterprise_row(cells, table.columns, regions)
         if not errors:
             try:
@@ -461,6 +466,30 @@ def import_enterprises_file(session: Session, actor: Actor, data: bytes, filenam
 TEMPLATE_HEADER = ["统一社会信用代码", "企业名称", "所属区县", "地址", "行业", "企业规模", "重大危险源等级",
                    "风险等级（红/橙/黄/蓝）", "重点监管危险化工工艺", "法定代表人", "联系人", "联系电话", "纬度", "经度",
                    "备注"]
+# The template's example row says so in its 备注 cell; a row whose 备注 starts with this is never imported.
+EXAMPLE_MARK = "【示例行】"
+
+
+def is_example_row(cells: list, columns: dict[str, int]) -> bool:
+    i = columns.get("note")
+    if i is None or i >= len(cells):
+        return False
+    return (_cell_text(cells[i]) or "").startswith(EXAMPLE_MARK)
+
+
+def _example_row(example_uscc: str) -> list:
+    return [example_uscc, "衡水示例化工有限公司", "桃城区", "衡水市桃城区某某路1号", "C2614", "中型", "三级", "橙",
+            "氯化工艺、加氢工艺", "张三", "李四", "0318-1234567", 37.739, 115.670,
+            EXAMPLE_MARK + "填写示例，导入时自动跳过；可保留或删除"]
+
+
+def enterprise_template_csv(example_uscc: str) -> bytes:
+    """The import template as CSV (UTF-8 with BOM, so that Excel opens it in Chinese): header + example row."""
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf)
+    writer.writerow(TEMPLATE_HEADER)
+    writer.writerow(_example_row(example_uscc))
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
 def enterprise_template_xlsx(example_uscc: str) -> bytes:
@@ -476,8 +505,7 @@ def enterprise_template_xlsx(example_uscc: str) -> bytes:
     ws.append(TEMPLATE_HEADER)
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    ws.append([example_uscc, "衡水示例化工有限公司", "桃城区", "衡水市桃城区某某路1号", "C26", "中型", "三级", "橙",
-               "氯化工艺、加氢工艺", "张三", "李四", "0318-1234567", 37.739, 115.670, "示例行，导入前请删除"])
+    ws.append(_example_row(example_uscc))
     for column, width in zip("ABCDEFGHIJKLMNO", (22, 30, 12, 32, 8, 10, 14, 20, 28, 12, 10, 16, 10, 10, 20)):
         ws.column_dimensions[column].width = width
     ws.freeze_panes = "A2"
@@ -487,7 +515,8 @@ def enterprise_template_xlsx(example_uscc: str) -> bytes:
         ("统一社会信用代码", "必填，18位，按 GB 32100 校验；同一代码重复导入时更新该企业"),
         ("企业名称", "必填"),
         ("所属区县", "必填：区县名称（如 桃城区）或行政区划代码（如 131102）"),
-        ("行业", "国民经济行业分类代码，如 C26；也可写门类名称"),
+        ("行业", "GB/T 4754-2017 国民经济行业分类代码，如 C26 或 C2614；也可写下列名称"),
+        ("备注", f"以“{EXAMPLE_MARK}”开头的行是填写示例，导入时自动跳过"),
         ("企业规模", "大型 / 中型 / 小型 / 微型"),
         ("重大危险源等级", "无 / 一级 / 二级 / 三级 / 四级"),
         ("风险等级", "红 / 橙 / 黄 / 蓝"),
@@ -497,9 +526,20 @@ def enterprise_template_xlsx(example_uscc: str) -> bytes:
         help_ws.append(list(row))
     help_ws.append([])
     help_ws.append(["重点监管危险化工工艺（18种）", "、".join(HAZARDOUS_PROCESSES)])
-    help_ws.append(["常见行业代码", "；".join(f"{k} {v}" for k, v in INDUSTRIES.items())])
+    help_ws.append(["行业代码（GB/T 4754-2017）", "；".join(f"{k} {v}" for k, v in INDUSTRIES.items())])
     help_ws.column_dimensions["A"].width = 28
     help_ws.column_dimensions["B"].width = 90
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def enterprise_template(fmt: str = "xlsx") -> tuple[bytes, str, str]:
+    """(bytes, MIME type, file name) of the import template in ``fmt`` (xlsx or csv)."""
+    from .uscc import make_uscc
+
+    example = make_uscc("131102", 1)
+    if fmt == "csv":
+        return enterprise_template_csv(example), "text/csv; charset=utf-8", "企业导入模板.csv"
+    return (enterprise_template_xlsx(example),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "企业导入模板.xlsx")

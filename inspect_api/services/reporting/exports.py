@@ -32,12 +32,12 @@ from decimal import Decimal
 from typing import Iterable, Iterator
 
 from sqlalchemy import (
-    Date, DateTime, Integer, String, case, cast, func, literal, literal_column, select,
+    Date, DateTime, Integer, Numeric, String, case, cast, func, literal, literal_column, select,
     tuple_, type_coerce,
 )
 from sqlalchemy.orm import Session, aliased
 
-from ...models import ChecklistItem, Enterprise, Hazard, Region, User
+from ...models import ChecklistItem, Enterprise, Hazard, Rectification, Region, Review, User
 from ..access.actor import Actor
 from ..access.scope import scope_clause
 from ..criteria import ledger as criteria_ledger
@@ -97,8 +97,8 @@ def xml_text(value) -> str:
 
 # cellXfs indexes in _STYLES
 _S_TITLE, _S_SUB, _S_HEAD = 1, 2, 3
-_S_KIND = {"text": 0, "int": 4, "rate": 5, "days": 5, "money": 5, "wan": 6, "date": 7, "datetime": 8}
-_S_BOLD_KIND = {"text": 9, "int": 10, "rate": 11, "days": 11, "money": 11, "wan": 12, "date": 7, "datetime": 8}
+_S_KIND = {"text": 0, "int": 4, "rate": 5, "days": 5, "money": 5, "wan": 5, "date": 7, "datetime": 8}
+_S_BOLD_KIND = {"text": 9, "int": 10, "rate": 11, "days": 11, "money": 11, "wan": 11, "date": 7, "datetime": 8}
 
 _STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
@@ -416,6 +416,9 @@ LEDGER_COLUMNS = [
     ExportColumn("隐患等级", "text", 10), ExportColumn("发现时间", "datetime", 17),
     ExportColumn("整改期限", "date", 12), ExportColumn("状态", "text", 14), ExportColumn("销号时间", "datetime", 17),
     ExportColumn("逾期天数", "int", 9), ExportColumn("复查人", "text", 12), ExportColumn("挂牌督办", "text", 10),
+    # the fix, from the latest rectification report and the latest review (hazards.last_*_id)
+    ExportColumn("整改措施", "text", 36), ExportColumn("责任人", "text", 10),
+    ExportColumn("资金(万元)", "wan", 11), ExportColumn("完成日期", "date", 12), ExportColumn("复查意见", "text", 36),
 ]
 LEDGER_COLUMNS += [ExportColumn(*c) for c in criteria_ledger.LEDGER_COLUMNS]  # 判定依据, 判定条款 (services/criteria/ledger.py)
 
@@ -459,6 +462,15 @@ def _local_serial(column, dialect: str, with_time: bool):
     return func.julianday(func.date(column, f"+{LOCAL_OFFSET_HOURS} hours")) - 2415018.5
 
 
+def _date_value(column, dialect: str, fmt: str):
+    """A DATE column (a calendar day, no time zone): text YYYY-MM-DD for CSV, an Excel serial for XLSX."""
+    if fmt == "csv":
+        return cast(column, String)
+    if dialect == "postgresql":
+        return column - cast(literal("1899-12-30"), Date)
+    return func.julianday(column) - 2415018.5
+
+
 def _days_overdue(now: datetime, dialect: str):
     """Calendar days (Asia/Shanghai) from the deadline to the closing day, or to today when open; >= 0."""
     H = Hazard
@@ -482,6 +494,17 @@ def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, n
     county = aliased(Region)
     reviewer = aliased(User)  # of the hazard's latest review: hazards.last_reviewer_id (models/hazards.py)
     latest_reviewer = func.coalesce(reviewer.display_name, reviewer.username)
+    rect = aliased(Rectification)  # hazards.last_rectification_id
+    review = aliased(Review)  # hazards.last_review_id
+    # 资金: what the statistics count for the hazard (a major hazard: its plan's funds; a general one: its
+    # reports not rejected), in 万元 with two decimals
+    funds = case((H.grade == "major", H.plan_funds), else_=H.rectification_funds)
+    if fmt == "csv" and dialect == "postgresql":
+        funds_wan = cast(func.round(cast(funds, Numeric(16, 2)) / 10000, 2), Numeric(14, 2))  # text "1.50"
+    elif fmt == "csv":
+        funds_wan = case((funds.is_(None), None), else_=func.printf("%.2f", funds / 10000.0))
+    else:
+        funds_wan = func.round(cast(funds, Numeric(16, 2)) / 10000, 2)
     if fmt == "csv":
         def when(col, with_time):
             return _local_text(col, dialect, with_time)
@@ -508,6 +531,11 @@ def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, n
         _days_overdue(now, dialect),
         latest_reviewer,
         _mapped(H.listing_level, LISTING_LABELS),
+        guard(func.nullif(rect.measures, "")),  # '' and NULL alike: COPY would quote an empty string
+        guard(func.nullif(rect.responsible_person, "")),
+        funds_wan,
+        _date_value(rect.completed_on, dialect, fmt),
+        guard(func.nullif(review.opinion, "")),
         *criteria_ledger.ledger_columns(guard),
         type_coerce(H.found_at, DateTime(timezone=True)).label("_found_at"),  # the keyset cursor, not exported
     ]
@@ -518,6 +546,8 @@ def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, n
         .outerjoin(ChecklistItem, ChecklistItem.id == H.item_id)  # the finding's item, kept on the hazard
         .outerjoin(reviewer, reviewer.id == H.last_reviewer_id)
         .outerjoin(*criteria_ledger.CLAUSE_JOIN).outerjoin(*criteria_ledger.CATALOGUE_JOIN)
+        .outerjoin(rect, rect.id == H.last_rectification_id)
+        .outerjoin(review, review.id == H.last_review_id)
         .where(H.deleted_at.is_(None), scope_clause(H, actor.user), _region_filter(H.region_code, f),
                _industry_filter(f), H.found_at >= f.start, H.found_at < f.end)
         .order_by(H.found_at, H.id)

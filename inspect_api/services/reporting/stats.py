@@ -377,9 +377,9 @@ def rate(numerator: int | None, denominator: int | None) -> Decimal | None:
 
 
 def to_wan(yuan) -> Decimal:
-    """元 -> 万元, 4 decimals half-up (exact for sums of amounts in whole yuan)."""
+    """元 -> 万元, 2 decimals half-up (as 万元 are written in the bureau's reports; ``*_yuan`` stays exact)."""
     value = Decimal(yuan or 0) / Decimal(10000)
-    return value.quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    return value.quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def _days(value) -> Decimal | None:

@@ -32,7 +32,7 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
     allocate_seq(session, 0)
     session.flush()
     if since > current_seq(session):
-        raise ValidationError("last_pulled_at is not a cursor this server gave out",
+        raise ValidationError("last_pulled_at 不是本服务器发出的游标 (last_pulled_at is not a cursor this server gave out)",
                               details={"fields": {"last_pulled_at": ["From the future."]}})
     ctx = _Ctx(session=session, actor=actor, since=since, default_bureau=default_bureau, result=PushResult())
 

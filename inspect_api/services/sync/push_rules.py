@@ -50,7 +50,7 @@ def check_changes_shape(changes, version: int = 1) -> dict[str, dict[str, list]]
     tables that version does not have."""
     specs = tables_for(version)
     if not isinstance(changes, dict):
-        raise ValidationError("the body must be a changes object", details={"fields": {"changes": ["Not an object."]}})
+        raise ValidationError("请求体须为 changes 对象 (the body must be a changes object)", details={"fields": {"changes": ["Not an object."]}})
     out: dict[str, dict[str, list]] = {}
     forbidden, unknown, bad = [], [], {}
     for table, entry in changes.items():

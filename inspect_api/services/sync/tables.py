@@ -117,16 +117,16 @@ def parse_migration(value, schema_version: int) -> set[str]:
         try:
             value = json.loads(value)
         except ValueError:
-            raise ValidationError("migration must be JSON or null",
+            raise ValidationError("migration 须为 JSON 或 null (migration must be JSON or null)",
                                   details={"fields": {"migration": ["Not valid JSON."]}}) from None
     if value is None:
         return set()
     if not isinstance(value, dict) or not isinstance(value.get("from"), int) \
             or not isinstance(value.get("tables", []), list) or not isinstance(value.get("columns", []), list):
-        raise ValidationError("migration must be {from, tables, columns}",
+        raise ValidationError("migration 须为 {from, tables, columns} (migration must be {from, tables, columns})",
                               details={"fields": {"migration": ["Invalid shape."]}})
     if value["from"] >= schema_version:
-        raise ValidationError("migration.from must be lower than schema_version",
+        raise ValidationError("migration.from 须小于 schema_version (migration.from must be lower than schema_version)",
                               details={"fields": {"migration": ["from >= schema_version"]}})
     tables = {t for t in value.get("tables", []) if isinstance(t, str)}
     for entry in value.get("columns", []):

@@ -101,10 +101,10 @@ def parse_cursor(value) -> int:
     try:
         cursor = int(value)
     except (TypeError, ValueError):
-        raise ValidationError("last_pulled_at must be an integer or null",
+        raise ValidationError("last_pulled_at 须为整数或 null (last_pulled_at must be an integer or null)",
                               details={"fields": {"last_pulled_at": ["Not an integer."]}}) from None
     if cursor < 0:
-        raise ValidationError("last_pulled_at must not be negative",
+        raise ValidationError("last_pulled_at 不得为负数 (last_pulled_at must not be negative)",
                               details={"fields": {"last_pulled_at": ["Must be >= 0."]}})
     return cursor
 

@@ -9,7 +9,7 @@
 
   function fmt(value, kind) {
     if (value === null || value === undefined) { return "—"; }
-    if (kind === "wan") { return Number(value).toFixed(4); }
+    if (kind === "wan") { return Number(value).toFixed(2); }
     if (kind === "rate" || kind === "days") { return Number(value).toFixed(2); }
     return String(value);
   }
@@ -144,8 +144,7 @@
         countyRates(data.hazards_by_county);
         enforcement(data.enforcement_by_county);
         lists(data);
-        var asOf = new Date(data.hazards_by_county.as_of);
-        statusEl.textContent = "统计截至 " + asOf.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }) + "（北京时间）";
+        statusEl.textContent = "统计截至 " + beijing(data.hazards_by_county.as_of) + "（北京时间）";
         root.setAttribute("data-ready", "1");
       })
       .catch(function (err) {
@@ -159,4 +158,12 @@
     Object.keys(charts).forEach(function (k) { charts[k].resize(); });
   });
   load();
+
+  // One date format everywhere in the portal: YYYY-MM-DD HH:MM, Beijing time (UTC+8, no DST since 1991).
+  function beijing(value) {
+    var t = new Date(new Date(value).getTime() + 8 * 3600 * 1000);
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    return t.getUTCFullYear() + "-" + two(t.getUTCMonth() + 1) + "-" + two(t.getUTCDate()) + " " +
+      two(t.getUTCHours()) + ":" + two(t.getUTCMinutes());
+  }
 }());
