@@ -7,6 +7,8 @@ the lifecycle services, so every step is audited.
 """
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import io
 from datetime import timedelta
 from decimal import Decimal
@@ -79,7 +81,7 @@ def build_closed_case(session: Session, lead: User, co: User, enterprise: Enterp
         add_photo(session, storage, "hazards", hazard, lead, started + timedelta(minutes=41 + i), seed=i + 1)
     notice = issue_notice(session, officer, {
         "hazard_ids": [hazard.id], "officer2_id": co.id, "issued_at": started + timedelta(hours=3),
-        "deadline_at": now - timedelta(days=5), "safety_measures": "整改期间停止液氨装卸作业"}, bureau_code)
+        "deadline_at": _day_end(now - timedelta(days=5)), "safety_measures": "整改期间停止液氨装卸作业"}, bureau_code)
     if company is not None:  # the enterprise signs for the notice and reports the fix in the portal
         acknowledge_notice(session, company, notice)
         rect = report_rectification(session, company, hazard, {
@@ -126,3 +128,9 @@ def seed_casefile(session: Session, actor: Actor, *, password: str, bureau_code:
         return  # the demo data were changed by hand: leave them alone
     build_closed_case(session, people["inspector1"], people["inspector2"], enterprise, None, bureau_code,
                       inspection_id=DEMO_CASE_INSPECTION)
+
+
+def _day_end(when):
+    """A deadline given as a day ends at 23:59 Beijing time, as the portal enters them."""
+    local = when.astimezone(ZoneInfo("Asia/Shanghai")).replace(hour=23, minute=59, second=0, microsecond=0)
+    return local.astimezone(when.tzinfo)

@@ -37,9 +37,11 @@ def seed_planning(session: Session) -> dict:
         "note": "演示数据。年度检查频次上限按本地规定由本局填写（此处未设定）。"})
     plan_service.approve_plan(session, sup, plan)
     plan_service.publish_plan(session, sup, plan)
-    start = date(year, 1, 1)
+    # the coming quarter: enterprises the demo year inspected already are not "inspected this period"
+    start = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
     draw = draw_service.make_draw(session, sup, plan, {
-        "period_label": f"{year}年第一批双随机抽查", "period_start": start, "period_end": date(year, 12, 31),
+        "period_label": f"{year}年{start.month}月起双随机抽查", "period_start": start,
+        "period_end": date(year, 12, 31),
         "sample_size": max(1, min(plan.ordinary_count, 4))})
     now = utcnow()
     window = {"window_start_at": now - timedelta(days=3), "window_end_at": now + timedelta(days=27)}

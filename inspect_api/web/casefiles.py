@@ -72,7 +72,7 @@ def archive(kind: str, subject_id: str):
     actor = current_portal_actor()
     try:
         casefile = casefile_service.archive_file(db.session, _settings(), actor, kind, subject_id,
-                                                 form_str("override_reason", 2000))
+                                                 form_str("override_reason"))
     except AppError as exc:
         if exc.status == 404:
             raise

@@ -95,8 +95,12 @@ def import_view():
     context = {"report": None, "error": None, "data": {}, "published": published, **_labels()}
     if request.method == "GET":
         return render_template("criteria/import.html", **context)
-    data = {name: form_str(name, size) for name, size in META_FIELDS}
+    data = {name: form_str(name) for name, _size in META_FIELDS}
     context["data"] = data
+    too_long = [name for name, size in META_FIELDS if data[name] and len(data[name]) > size]
+    if too_long:  # never cut: refused, naming the field, with what was typed shown again
+        context["error"] = _("以下字段过长：%(f)s", f="、".join(too_long))
+        return render_template("criteria/import.html", **context), 422
     upload = request.files.get("file")
     content = upload.stream.read(MAX_IMPORT_BYTES + 1) if upload is not None and upload.filename else None
     if not content:
@@ -139,7 +143,7 @@ def regrade():
     target_id = request.values.get("catalogue_id") or (targets[-1].id if targets else None)
     target = next((c for c in targets if c.id == target_id), None)
     context = {"targets": targets, "target": target, "candidates": [], "preview": None, "error": None,
-               "chosen": {}, "reason": form_str("reason", 2000) or ""}
+               "chosen": {}, "reason": form_str("reason") or ""}
     if target is None:
         return render_template("criteria/regrade.html", **context)
     context["candidates"] = regrade_service.regrade_candidates(db.session, actor, target.id)

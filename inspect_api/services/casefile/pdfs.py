@@ -58,8 +58,7 @@ def _e(value) -> str:
 
 
 def _styles():
-    docs._ensure_font()  # noqa: SLF001
-    return docs._styles()  # noqa: SLF001
+    return docs._styles(docs._ensure_font())  # noqa: SLF001
 
 
 def _p(text, style):
@@ -73,7 +72,7 @@ def _grid(rows, widths, s, header: bool = False):
     cells = [[c if hasattr(c, "wrap") else _p(_e(c), s["small"]) for c in row] for row in rows]
     table = Table(cells, colWidths=widths, repeatRows=1 if header else 0)
     style = [("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-             ("FONTNAME", (0, 0), (-1, -1), docs.FONT)]
+             ("FONTNAME", (0, 0), (-1, -1), docs._ensure_font())]  # noqa: SLF001
     if header:
         style.append(("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke))
     table.setStyle(TableStyle(style))

@@ -76,8 +76,8 @@ def _items_text(session: Session, task: InspectionTask) -> list[str]:
 
 def render_task_notice_pdf(session: Session, task: InspectionTask, config: DocumentConfig) -> bytes:
     """检查任务通知书 / 检查方案: who inspects whom, when, what, under which code."""
-    _ensure_font()
-    s = _styles()
+    font = _ensure_font()
+    s = _styles(font)
     ent = session.get(Enterprise, task.enterprise_id)
     bureau, _ = issuing_bureau(session, task.region_code[:6], config)
     story = [
@@ -105,8 +105,8 @@ def render_record_pdf(session: Session, task: InspectionTask, config: DocumentCo
     """现场检查记录 of the task's inspection (numbered by prepare_record)."""
     if not task.record_number:
         raise Conflict("现场检查记录尚未编号 (prepare the record first)", code="record_not_prepared")
-    _ensure_font()
-    s = _styles()
+    font = _ensure_font()
+    s = _styles(font)
     insp = session.get(Inspection, task.inspection_id)
     ent = session.get(Enterprise, task.enterprise_id)
     bureau, _ = issuing_bureau(session, task.region_code[:6], config)
