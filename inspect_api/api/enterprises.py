@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .common import Blueprint
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
