@@ -53,6 +53,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["inspect_storage"] = build_storage(app.config)
 
     smorest_api.init_app(app)
+    smorest_api.ma_plugin.converter.add_attribute_function(_json_number_bounds)
     from .api import register_blueprints
 
     register_blueprints(smorest_api)
@@ -71,6 +72,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _json_number_bounds(self, field, ret, **kwargs) -> dict:
+    """apispec writes a Decimal bound (validate.Range(Decimal("0.00"))) as the string "0.00": OpenAPI wants a
+    number. Runs after apispec's own attribute functions, on every field of every schema."""
+    from decimal import Decimal
+
+    return {k: float(ret[k]) for k in ("minimum", "maximum") if isinstance(ret.get(k), Decimal)}
 
 
 def _configure_sqlite(app: Flask) -> None:

@@ -18,6 +18,8 @@ class StrictParser(FlaskParser):
     """webargs parser whose JSON bodies go through jsonsafe.loads_strict (no NaN/Infinity, bounded depth,
     no NUL or lone surrogates); webargs itself calls the stdlib's json.loads, which takes NaN."""
 
+    __location_map__ = {**FlaskParser.__location_map__, "form_and_files": "load_form_and_files"}
+
     def _raw_load_json(self, req):
         if not is_json_request(req):
             return missing
@@ -26,6 +28,13 @@ class StrictParser(FlaskParser):
             return missing
         return loads_strict(data)
 
+    def load_form_and_files(self, req, schema):
+        """A multipart body's text fields and files together (one OpenAPI requestBody, multipart/form-data)."""
+        from werkzeug.datastructures import CombinedMultiDict
+        from webargs.multidictproxy import MultiDictProxy
+
+        return MultiDictProxy(CombinedMultiDict([req.form, req.files]), schema)
+
 
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint with the strict parser. Every API module uses this one
@@ -33,6 +42,10 @@ class Blueprint(flask_smorest.Blueprint):
 
     ARGUMENTS_PARSER = StrictParser()
     PAGINATION_ARGUMENTS_PARSER = StrictParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "form_and_files": "multipart/form-data",
+    }
 
 
 def paginate(stmt, pagination_parameters):
