@@ -34,7 +34,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...errors import AppError, Conflict, NotFound, ValidationError
+from ...errors import AppError, Conflict, Forbidden, NotFound, ValidationError
 from ...models import Photo, Upload, User, utcnow
 from ...models.sync import allocate_seq
 from . import photos as photo_service
@@ -217,6 +217,8 @@ def create_upload(session: Session, actor: Actor, *, length: int | None, metadat
         existing = session.get(Photo, photo_id)
         if existing is not None:
             photo_service.get_photo(session, actor, photo_id)  # 404 when another scope's
+            if not photo_service.uploader_may_write(session, actor.user, existing):
+                raise Forbidden("不能为该照片记录上传文件 (you may not upload the file of this photo record)")
     upload = Upload(id=_new_upload_id(), user_id=actor.id, photo_id=photo_id, length=length, offset=0,
                     meta={"metadata": {k: v for k, v in metadata.items() if k in
                                        ("photo_id", "filename", "filetype", "sha256")}, "parts": parts},
@@ -405,6 +407,12 @@ def finish_upload(session: Session, storage, actor: Actor, upload: Upload, limit
     allocate_seq(session, 0)
     photo = (session.get(Photo, upload.photo_id, populate_existing=True, with_for_update=True)
              if upload.photo_id else None)
+    if photo is not None and photo.deleted_at is None and not photo_service.uploader_may_write(
+            session, actor.user, photo):
+        # the record arrived from someone else after this upload began: its bytes are not attached
+        record_event(session, actor, "upload.not_attached", upload, data={"photo_id": upload.photo_id},
+                     reason="not_writable")
+        photo = None
     if photo is not None and photo.deleted_at is None:
         try:
             photo_service.apply_result(session, actor, photo, result)

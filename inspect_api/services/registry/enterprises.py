@@ -212,7 +212,7 @@ def create_enterprise(session: Session, actor: Actor, data: dict, *, checked: bo
     if not can_manage_region(actor, data["region_code"]):
         raise OutsideJurisdiction()
     if not checked and _uscc_clash(session, data["uscc"]):
-        raise UsccTaken(details={"fields": {"uscc": ["已存在 (already registered)"]}})
+        raise UsccTaken(details={"fields": {"uscc": ["已存在 (already registered)"]}})  # no more than that
     ent = Enterprise(id=new_id(), major_hazard_level=0, hazardous_processes=[])
     for key in FIELDS:
         if key in data:

@@ -61,6 +61,9 @@ ENTERPRISE_COLUMNS = {
     "note": ["备注", "note", "remark", "remarks"],
 }
 REQUIRED_COLUMNS = ("uscc", "name")
+# One refusal for every row the importer may not write, whatever the reason: existing elsewhere or new in a
+# county outside the importer's jurisdiction (no existence or content oracle across jurisdictions)
+OUT_OF_SCOPE = "该企业或所属区县不在您的管辖范围内 (the enterprise or its county is outside your jurisdiction)"
 
 _RISK = {"红": "red", "红色": "red", "重大风险": "red", "red": "red",
          "橙": "orange", "橙色": "orange", "较大风险": "orange", "orange": "orange",
@@ -417,12 +420,17 @@ def import_enterprises(session: Session, actor: Actor, table: Table, *,
 
     for number, data in good:
         ent = existing.get(data["uscc"])
+        if ent is not None and not can_manage_region(actor, ent.region_id):
+            # another jurisdiction's enterprise: refused exactly like a new code in another county, so the
+            # import tells nothing about it (neither that it exists nor whether the row matches it)
+            fail(number, data, {"region_code": OUT_OF_SCOPE})
+            continue
         if ent is None:
             if "region_code" not in data:
                 fail(number, data, {"region_code": "所属区县/行政区划代码不能为空"})
                 continue
             if not can_manage_region(actor, data["region_code"]):
-                fail(number, data, {"region_code": "该区县不在您的管辖范围内"})
+                fail(number, data, {"region_code": OUT_OF_SCOPE})
                 continue
             if not dry_run:
                 create_enterprise(session, actor, data, checked=True, flush=False)
@@ -438,7 +446,7 @@ def import_enterprises(session: Session, actor: Actor, table: Table, *,
         try:
             apply_update(session, actor, ent, data, action="enterprise.imported")
         except OutsideJurisdiction:
-            fail(number, data, {"region_code": "该企业不在您的管辖范围内"})
+            fail(number, data, {"region_code": OUT_OF_SCOPE})
             continue
         if revive:
             ent.deleted_at = None
