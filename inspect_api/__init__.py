@@ -48,6 +48,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"],
                         app.config["ARGON2_PARALLELISM"])
 
+    from .services.evidence.images import configure_decodes
+
+    configure_decodes(app.config["IMAGE_DECODE_CONCURRENCY"])
+
     from .storage import build_storage
 
     app.extensions["inspect_storage"] = build_storage(app.config)
