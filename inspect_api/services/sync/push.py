@@ -2,10 +2,11 @@
 by the per-table rules of push_rules.py and written by push_write.py."""
 from __future__ import annotations
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ...errors import Forbidden, ValidationError
-from ...models import allocate_seq, current_seq, utcnow
+from ...models import SyncTombstone, allocate_seq, current_seq, utcnow
 from ...models.hazards import hazard_items_of_findings
 from ..access.actor import Actor
 from .push_rules import (
@@ -133,6 +134,7 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
                                                       "_region": row.region_code, "_enterprise": row.enterprise_id})
 
     _number_notices(ctx)
+    _tombstone_rejected(ctx)
     _write(ctx)
     for part in _chunks(sorted(ctx.findings_reitemed)):
         session.connection().execute(hazard_items_of_findings(part))
@@ -140,3 +142,23 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
     touch_device(session, actor)
     session.flush()
     return ctx.result
+
+
+def _tombstone_rejected(ctx: _Ctx) -> None:
+    """Rejected records reach the tablet's next pull under ``deleted``, so WatermelonDB stops pushing them.
+
+    WatermelonDB keeps a record named in ``experimentalRejectedIds`` unsynced (sync/impl/markAsSynced.js), so
+    it would push it again on every sync; a ``deleted`` id in a pull destroys the local record
+    (sync/impl/applyRemote.js), and the pull comes before the push in ``synchronize()``. A scope-exit tombstone
+    in the pusher's region does it: the pull lists a tombstoned id only to pullers who cannot see a record
+    with that id (pull._still_out), so a rejected change to a record the tablet may see is never turned into a
+    deletion, and nothing about another scope's record is told (the id is the tablet's own).
+    """
+    rejected = [(table, rec_id) for table, ids in ctx.result.rejected.items() for rec_id in ids]
+    if not rejected:
+        return
+    last = allocate_seq(ctx.session, len(rejected))
+    region = ctx.actor.user.region_code
+    rows = [{"seq": last - len(rejected) + 1 + i, "table_name": table, "record_id": rec_id, "region_code": region,
+             "enterprise_id": None, "created_at": utcnow()} for i, (table, rec_id) in enumerate(rejected)]
+    ctx.session.execute(insert(SyncTombstone), rows)
