@@ -448,23 +448,29 @@ def terminate_upload(session: Session, storage, actor: Actor, upload_id: str) ->
     session.flush()
 
 
-def purge_expired(session: Session, storage, now: datetime | None = None) -> dict:
+def purge_expired(session: Session, storage, now: datetime | None = None, *,
+                  orphan_seconds: int | None = None) -> dict:
     """Delete open uploads past their expiry (parts and row), and finished uploads past it whose
     file is attached to its photos record. Safe to run concurrently and repeatedly (cron).
 
-    Finished uploads whose photos record has not arrived yet are kept: the
-    record may still come by sync, and the file is already in the photo store.
+    Finished uploads whose photos record has not arrived yet are kept while the record may still come by
+    sync — until ``orphan_seconds`` after they finished (INSPECT_UPLOAD_ORPHAN_SECONDS, default 30 days):
+    then the upload is an orphan and goes, with its stored file and derivatives unless a photos record
+    uses the same bytes.
     """
     now = now or utcnow()
     expired = session.scalars(select(Upload).where(Upload.expires_at <= now).order_by(Upload.id)
                               .with_for_update(skip_locked=True)).all()
-    counts = {"open": 0, "done": 0, "parts": 0, "kept": 0}
+    counts = {"open": 0, "done": 0, "parts": 0, "kept": 0, "orphans": 0}
     for upload in expired:
         if upload.state == "done" and not upload.is_partial and not (upload.meta or {}).get("attached"):
             photo = session.get(Photo, upload.photo_id) if upload.photo_id else None
             if photo is None or photo.status != "ready":
-                counts["kept"] += 1
-                continue
+                if not _is_orphan(upload, now, orphan_seconds):
+                    counts["kept"] += 1
+                    continue
+                _delete_orphan_file(session, storage, upload)
+                counts["orphans"] += 1
         counts["parts"] += storage.delete_prefix(part_prefix(upload.id))
         counts["open" if upload.state == "open" else "done"] += 1
         record_event(session, Actor.system("purge-expired"), "upload.expired", upload,
@@ -472,6 +478,23 @@ def purge_expired(session: Session, storage, now: datetime | None = None) -> dic
         session.delete(upload)
     session.flush()
     return counts
+
+
+def _is_orphan(upload: Upload, now: datetime, orphan_seconds: int | None) -> bool:
+    if orphan_seconds is None or upload.completed_at is None:
+        return False
+    return upload.completed_at <= now - timedelta(seconds=orphan_seconds)
+
+
+def _delete_orphan_file(session: Session, storage, upload: Upload) -> None:
+    """The stored original and derivatives of a finished upload no photos record took, unless a record uses
+    the same bytes (keys are content addresses)."""
+    sha = ((upload.meta or {}).get("result") or {}).get("sha256")
+    if not sha or session.scalar(select(Photo.id).where(Photo.sha256 == sha).limit(1)) is not None:
+        return
+    for key in (photo_service.original_key(sha), *(photo_service.derived_key(sha, v)
+                                                  for v in photo_service.VARIANTS if v != "original")):
+        storage.delete(key)
 
 
 def upload_user(session: Session, upload: Upload) -> User | None:
