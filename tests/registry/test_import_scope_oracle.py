@@ -38,3 +38,34 @@ def test_another_jurisdictions_code_is_refused_like_an_unknown_code_in_another_c
     db.expire_all()
     assert db.get(Enterprise, shenzhou.id).name == shenzhou.name
     assert db.scalar(select(Enterprise).where(Enterprise.uscc == unknown)) is None
+
+
+def test_an_import_clears_a_field_with_the_clear_marker_and_a_blank_cell_keeps_it(db, world):
+    from .test_enterprise_import import _row as full_row
+
+    actor = Actor(world["admin"])
+    row = full_row(7)
+    header = HEADER + ["纬度", "经度"]
+    import_enterprises_file(db, actor, _xlsx([row + [37.7, 115.6]], header=header))
+    ent = db.scalar(select(Enterprise).where(Enterprise.uscc == row[0]))
+    assert ent.address and ent.risk_color and ent.latitude == 37.7
+    cleared = list(row)
+    cleared[3] = "(清空)"      # 地址
+    cleared[7] = "（清空）"    # 风险等级
+    cleared[8] = "[清空]"      # 重点监管危险化工工艺
+    cleared[9] = None          # 联系人: blank, kept
+    report = import_enterprises_file(db, actor, _xlsx([cleared + ["(清空)", None]], header=header))
+    assert (report.updated, report.failed) == (1, 0), report.as_dict()
+    db.expire_all()
+    ent = db.get(Enterprise, ent.id)
+    assert ent.address is None and ent.risk_color is None and ent.hazardous_processes == []
+    assert ent.latitude is None and ent.longitude == 115.6 and ent.safety_contact
+
+
+def test_an_import_refuses_nan_and_infinite_coordinates(db, world):
+    from .test_enterprise_import import _row as full_row
+
+    actor = Actor(world["admin"])
+    header = HEADER + ["纬度", "经度"]
+    report = import_enterprises_file(db, actor, _xlsx([full_row(8) + ["nan", "inf"]], header=header))
+    assert report.failed == 1 and set(report.errors[0]["fields"]) == {"latitude", "longitude"}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -81,6 +82,15 @@ _CODED_COLUMNS = [
     ("risk_color", _RISK, "风险等级", "红/橙/黄/蓝"),
 ]
 _PROCESS_SPLIT = re.compile(r"[、,，;；/|\n]+")
+
+# A cell saying "(清空)" clears an optional field; a blank cell leaves the field as it is (docs/registry.md)
+CLEAR_MARKERS = {"(清空)", "（清空）", "[清空]", "【清空】"}
+CLEARABLE = ("address", "legal_representative", "safety_contact", "contact_phone", "note", "industry", "scale",
+             "risk_color", "hazardous_processes", "latitude", "longitude")
+
+
+def _is_clear(value: str | None) -> bool:
+    return value is not None and value.strip() in CLEAR_MARKERS
 
 
 class ImportFileError(AppError):
@@ -335,16 +345,20 @@ def _parse_enterprise_row(cells: list, columns: dict[str, int],
             errors["region_code"] = reason
         else:
             data["region_code"] = code
+    for key in CLEARABLE:
+        if _is_clear(get(key)):
+            # "(清空)": the field is cleared (a blank cell leaves it as it is)
+            data[key] = [] if key == "hazardous_processes" else None
     for key in ("address", "legal_representative", "safety_contact", "contact_phone", "note"):
         value = get(key)
-        if value is not None:
+        if value is not None and key not in data:
             data[key] = value
     industry = get("industry")
-    if industry is not None:
+    if industry is not None and "industry" not in data:
         data["industry"] = industry
     for key, table, label, allowed in _CODED_COLUMNS:
         value = get(key)
-        if value is None:
+        if value is None or key in data:
             continue
         lowered = value.lower()
         if key == "major_hazard_level":
@@ -355,18 +369,22 @@ def _parse_enterprise_row(cells: list, columns: dict[str, int],
         else:
             data[key] = mapped
     processes = get("hazardous_processes")
-    if processes is not None:
+    if processes is not None and "hazardous_processes" not in data:
         parts = [p for p in _PROCESS_SPLIT.split(processes) if p.strip()]
         if parts in (["无"], ["否"]):
             parts = []
         data["hazardous_processes"] = parts
     for key in ("latitude", "longitude"):
         value = get(key)
-        if value is not None:
+        if value is not None and key not in data:
             try:
-                data[key] = float(value)
+                number = float(value)
             except ValueError:
+                number = math.nan
+            if not math.isfinite(number):  # float() takes "nan" and "inf": not coordinates
                 errors[key] = f"{'纬度' if key == 'latitude' else '经度'}“{value}”不是数字"
+            else:
+                data[key] = number
     return data, errors
 
 
