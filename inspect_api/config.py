@@ -72,6 +72,10 @@ class DefaultConfig:
     ADMIN_REVIEW_BODY = "衡水市人民政府或者河北省应急管理厅"
     LITIGATION_COURT = "衡水市桃城区人民法院"
 
+    # 安全承诺: the hour (Asia/Shanghai) by which enterprises with a major hazard source submit the day's
+    # commitment; 10 follows a provincial practice (docs/selfcheck.md), not a national rule
+    COMMITMENT_HOUR = 10
+
     DEMO_PASSWORD = "demo12345"
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 

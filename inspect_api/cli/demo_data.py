@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..models import ChecklistTemplate, Enterprise, Finding, Inspection, Region, User, allocate_seq, utcnow
 from ..services.accounts import users as user_service
 from ..services.access.actor import Actor
+from .demo_selfcheck import seed_selfcheck
 from ..services.access.audit import record_event
 from ..services.registry.checklists import import_checklist
 from ..services.registry.enterprises import apply_update, check_fields, create_enterprise
@@ -250,5 +251,6 @@ def seed_demo(session: Session, actor: Actor | None = None, *, password: str, bu
     report.user_table = seed_users(session, actor, password, enterprises, report.users)
     if activity:
         seed_activity(session, enterprises, bureau_code, report.activity)
+        seed_selfcheck(session)
     session.flush()
     return report

@@ -11,3 +11,6 @@ from .hazards import Hazard, Rectification, RemediationPlan, Review  # noqa: F40
 from .photos import Photo, Upload  # noqa: F401
 from .enforcement import EnforcementCase, PenaltyDecision, case_hazards  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
+from .selfcheck import (  # noqa: F401
+    CheckDuty, DutyHolder, MajorHazardSource, RecheckSample, RecheckTask, SafetyCommitment, SelfCheck, SelfCheckDue,
+)

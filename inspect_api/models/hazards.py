@@ -72,6 +72,10 @@ class Hazard(SyncMixin, TimestampMixin, db.Model):
     last_reviewer_id: Mapped[str | None] = mapped_column(String(64))
     # its finding's checklist item (检查项目), for the ledger; the sync push writes it with the hazard.
     item_id: Mapped[str | None] = mapped_column(String(64))
+    # Who found it: "inspection" (an inspector) or "self" (the enterprise's own check, 企业自查,
+    # services/selfcheck); with the self-check it came from. Not on the sync wire.
+    origin: Mapped[str] = mapped_column(String(12), nullable=False, server_default="inspection")
+    self_check_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
     enterprise = relationship("Enterprise")
     inspection = relationship("Inspection")

@@ -12,7 +12,9 @@ from decimal import Decimal
 import pytest
 
 from inspect_api.errors import NotFound
-from inspect_api.models import AuditEvent, Rectification, RemediationPlan, Review, utcnow
+from inspect_api.models import (
+    AuditEvent, RecheckSample, RecheckTask, Rectification, RemediationPlan, Review, utcnow,
+)
 from inspect_api.services.lifecycle.hazards import TRANSITIONS, InvalidTransition, allowed_actions, transition
 
 from . import helpers
@@ -21,7 +23,7 @@ STATES = ["found", "ordered", "acknowledged", "reported", "rejected", "verified"
 ROLES = {"admin": "admin", "supervisor": "supervisor_taocheng", "inspector": "inspector1",
          "enterprise": "enterprise1"}
 ACTIONS = ["order", "acknowledge", "report", "accept", "reject", "close_on_spot", "grade", "set_deadline", "list",
-           "close"]
+           "close", "self_close", "reopen"]
 OPEN = [s for s in STATES if s != "closed"]
 
 EXPECTED = {  # (action, from state, role) -> to state
@@ -29,6 +31,9 @@ EXPECTED = {  # (action, from state, role) -> to state
     ("acknowledge", "ordered", "enterprise"): "acknowledged",
     ("report", "acknowledged", "enterprise"): "reported",
     ("report", "rejected", "enterprise"): "reported",
+    ("report", "found", "enterprise"): "reported",  # a self-found hazard (企业自查): no notice orders it
+    ("self_close", "found", "enterprise"): "closed",  # a self-found general hazard, closed by the enterprise
+    ("reopen", "closed", "inspector"): "found",  # 地方复核: the enterprise's closure was wrong
     ("accept", "reported", "inspector"): "closed",  # general; a major hazard goes to verified
     ("reject", "reported", "inspector"): "rejected",
     ("close_on_spot", "found", "inspector"): "closed",
@@ -45,7 +50,7 @@ def _params(db, world, hazard, action):
     """Arguments that satisfy the guard of `action` for this hazard."""
     if action == "order":
         return {"deadline_at": utcnow() + timedelta(days=10), "notice": helpers.notice(db, world)}
-    if action == "report":
+    if action in ("report", "self_close"):
         rect = Rectification(hazard_id=hazard.id, enterprise_id=hazard.enterprise_id, region_code=hazard.region_code,
                              description="已整改", status="pending")
         db.add(rect)
@@ -69,12 +74,25 @@ def _params(db, world, hazard, action):
         return {"grade": "major", "major_criterion_code": "HC2017-02"}
     if action == "set_deadline":
         return {"deadline_at": utcnow() + timedelta(days=20)}
+    if action == "reopen":
+        sample = RecheckSample(region_code="131102", period_from=date(2026, 1, 1), period_to=date(2026, 12, 31),
+                               size=1, seed="00", algorithm="test", candidates=[hazard.id], drawn=[hazard.id],
+                               drawn_by_id=world["supervisor_taocheng"].id)
+        db.add(sample)
+        db.flush()
+        task = RecheckTask(sample_id=sample.id, position=1, hazard_id=hazard.id, enterprise_id=hazard.enterprise_id,
+                           region_code=hazard.region_code)
+        db.add(task)
+        db.flush()
+        return {"recheck": task}
     return {}
 
 
 def _hazard_for(db, world, action, state):
     grade = "major" if action in ("list", "close") else "general"
     hz = helpers.hazard(db, world, status=state, grade=grade)
+    if action in ("self_close", "reopen") or (action == "report" and state == "found"):
+        hz.origin = "self"
     if action == "close":
         hz.listing_level = "county"
         db.add(RemediationPlan(hazard_id=hz.id, responsibility="安全副总", measures="更换", funds=Decimal("1000"),
@@ -145,3 +163,28 @@ def test_unknown_action_is_an_invalid_transition(db, world):
     with pytest.raises(InvalidTransition) as info:
         transition(db, helpers.actor(world["inspector1"]), hz, "teleport")
     assert info.value.details["reason"] == "unknown_action" and hz.status == "found"
+
+
+def test_an_inspectors_finding_cannot_be_reported_before_its_notice(db, world):
+    hz = helpers.hazard(db, world, status="found")
+    params = _params(db, world, hz, "report")
+    with pytest.raises(InvalidTransition) as info:
+        transition(db, helpers.actor(world["enterprise1"]), hz, "report", **params)
+    assert info.value.details["reason"] == "guard"
+
+
+@pytest.mark.parametrize("origin,grade", [("inspection", "general"), ("self", "major")])
+def test_the_enterprise_closes_only_its_own_general_findings(db, world, origin, grade):
+    hz = helpers.hazard(db, world, status="found", grade=grade)
+    hz.origin = origin
+    params = _params(db, world, hz, "self_close")
+    with pytest.raises(InvalidTransition) as info:
+        transition(db, helpers.actor(world["enterprise1"]), hz, "self_close", **params)
+    assert info.value.details["reason"] == "guard" and hz.status == "found"
+
+
+def test_a_closed_inspectors_finding_is_not_reopened_by_a_recheck(db, world):
+    hz = helpers.hazard(db, world, status="closed")
+    params = _params(db, world, hz, "reopen")
+    with pytest.raises(InvalidTransition):
+        transition(db, helpers.actor(world["inspector1"]), hz, "reopen", **params)

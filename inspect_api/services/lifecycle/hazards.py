@@ -44,6 +44,17 @@ TRANSITIONS (action — from → to — roles — guard):
                    the supervisor's level at or above the listing level (a county supervisor
                    cannot close a city-listed hazard)
 
+The enterprise's own findings (``origin = "self"``, 企业自查, services/selfcheck) use the same table:
+
+    report         also found → reported for a self-found hazard (no notice orders it): a major
+                   one goes to the bureau as an inspector's does (plan, listing, supervisor closure)
+    self_close     found → closed                       enterprise
+                   自查自改销号: guard: self-found, general grade, a pending rectification of it
+                   (what was done, by whom, when); the rectification is accepted with it
+    reopen         closed → found                       inspector
+                   地方复核 found the fix wanting: guard: self-found and closed by the enterprise;
+                   params recheck (the RecheckTask); the caller then orders it with a notice
+
 Every action also takes ``reason`` (kept in the audit event) and ``expected_version``
 (compare-and-set: a stale version answers 412). Admins take no part in the
 lifecycle. ``Actor.system()`` (user None: CLI, seeding) is trusted: it skips the
@@ -131,6 +142,8 @@ def _apply_order(session, actor, hazard, p):
 
 
 def _guard_report(session, actor, hazard, p):
+    if hazard.status == "found" and hazard.origin != "self":
+        return "检查发现的隐患须先责令整改 (an inspector's finding is reported after its notice)"
     rect = p.get("rectification")
     if rect is None or rect.hazard_id != hazard.id or rect.status != "pending":
         return "须提交整改报告 (a pending rectification of this hazard is required)"
@@ -187,18 +200,23 @@ def _apply_close_on_spot(session, actor, hazard, p):
     _close(hazard, actor)
 
 
-def _guard_grade(session, actor, hazard, p):
-    grade = p.get("grade", hazard.grade)
+def grade_problem(grade, code, *, listed: bool = False) -> str | None:
+    """Why a grade and criterion code cannot be given to a hazard (None: they can). Every path that
+    grades a hazard (the lifecycle's grade step, the enterprise's own findings) asks this."""
     if grade not in HAZARD_GRADES:
         return "隐患等级无效 (grade must be general or major)"
-    code = p.get("major_criterion_code")
     if code is not None and code not in MAJOR_CRITERIA:
         return "重大隐患判定标准条款无效 (unknown major-hazard criterion code)"
     if code is not None and grade != "major":
         return "一般隐患不能对应重大隐患判定条款 (a criterion code needs grade major)"
-    if grade == "general" and hazard.listing_level:
+    if grade == "general" and listed:
         return "已挂牌督办的隐患不能降级 (a listed hazard cannot be downgraded)"
     return None
+
+
+def _guard_grade(session, actor, hazard, p):
+    return grade_problem(p.get("grade", hazard.grade), p.get("major_criterion_code"),
+                         listed=bool(hazard.listing_level))
 
 
 def _apply_grade(session, actor, hazard, p):
@@ -260,6 +278,36 @@ def _apply_close(session, actor, hazard, p):
     _close(hazard, actor)
 
 
+def _guard_self_close(session, actor, hazard, p):
+    if hazard.origin != "self":
+        return "只有企业自查发现的隐患可以由企业自行销号 (only self-found hazards are closed by the enterprise)"
+    if hazard.grade == "major":
+        return "重大隐患须由监管部门销号 (a major hazard is closed by a supervisor)"
+    rect = p.get("rectification")
+    if rect is None or rect.hazard_id != hazard.id or rect.status != "pending":
+        return "须提交整改情况 (a pending rectification of this hazard is required)"
+    return None
+
+
+def _apply_self_close(session, actor, hazard, p):
+    p["rectification"].status = "accepted"
+    _close(hazard, actor)
+
+
+def _guard_reopen(session, actor, hazard, p):
+    if hazard.origin != "self":
+        return "只有企业自查自改的隐患经复核重新打开 (only self-closed hazards are reopened by a re-check)"
+    task = p.get("recheck")
+    if task is None or task.hazard_id != hazard.id:
+        return "须有复核任务 (a re-check task of this hazard is required)"
+    return None
+
+
+def _apply_reopen(session, actor, hazard, p):
+    hazard.closed_at = None
+    hazard.closed_by_id = None
+
+
 def _close(hazard: Hazard, actor: Actor) -> None:
     hazard.closed_at = utcnow()
     hazard.closed_by_id = actor.id
@@ -270,7 +318,7 @@ def _close(hazard: Hazard, actor: Actor) -> None:
 TRANSITIONS: dict[str, Step] = {s.action: s for s in (
     Step("order", ("found",), "ordered", ("inspector",), _guard_order, _apply_order),
     Step("acknowledge", ("ordered",), "acknowledged", ("enterprise",)),
-    Step("report", ("acknowledged", "rejected"), "reported", ("enterprise",), _guard_report),
+    Step("report", ("found", "acknowledged", "rejected"), "reported", ("enterprise",), _guard_report),
     Step("accept", ("reported",), lambda h: "verified" if h.grade == "major" else "closed", ("inspector",),
          _review_guard("accepted"), _apply_accept),
     Step("reject", ("reported",), "rejected", ("inspector",), _review_guard("rejected"), _apply_reject),
@@ -281,6 +329,8 @@ TRANSITIONS: dict[str, Step] = {s.action: s for s in (
          _apply_set_deadline),
     Step("list", OPEN_STATUSES, None, ("supervisor",), _guard_list, _apply_list),
     Step("close", ("verified",), "closed", ("supervisor",), _guard_close, _apply_close),
+    Step("self_close", ("found",), "closed", ("enterprise",), _guard_self_close, _apply_self_close),
+    Step("reopen", ("closed",), "found", ("inspector",), _guard_reopen, _apply_reopen),
 )}
 
 
