@@ -19,12 +19,13 @@ from inspect_api.models import (
     Device, EnforcementCase, Hazard, Notice, PenaltyDecision, Photo, Rectification, RemediationPlan, Review,
     Upload,
 )
+from inspect_api.models.selfcheck import MajorHazardSource, RecheckSample, RecheckTask
 
 # path parameters naming objects that every signed-in user may read (reference data)
 PUBLIC_PARAMS = {"code", "template_id", "item_id", "filename"}
 # path parameters naming scoped objects: the matrix builds one per scope below
 SCOPED_PARAMS = {"user_id", "device_id", "enterprise_id", "upload_id", "photo_id", "hazard_id", "notice_id",
-                 "rect_id", "review_id", "case_id", "penalty_id"}
+                 "rect_id", "review_id", "case_id", "penalty_id", "source_id", "sample_id", "task_id"}
 ROLES = ("supervisor_taocheng", "inspector1", "enterprise1")
 MISSING = "NoSuchObject0000"
 SKIP_METHODS = {"HEAD", "OPTIONS"}
@@ -72,9 +73,17 @@ def _objects(db, world, ent, region, user, suffix: str) -> Scope:
     device = Device(user_id=user.id, client_device_id="matrix-" + suffix)
     upload = Upload(user_id=user.id, photo_id=None, length=10, offset=0, meta={}, is_partial=False,
                     state="open", expires_at=datetime.now(timezone.utc) + timedelta(days=1))
-    db.add_all([penalty, photo, device, upload])
+    source = MajorHazardSource(enterprise_id=ent.id, region_code=region, name="储罐区 " + suffix, grade=3)
+    sample = RecheckSample(region_code=region, period_from=date(2026, 1, 1), period_to=date(2026, 1, 31), size=1,
+                           seed="00" * 32, algorithm="hmac-sha256-rank", candidates=[hazard.id], drawn=[hazard.id],
+                           drawn_by_id=world["supervisor"].id)
+    db.add_all([penalty, photo, device, upload, source, sample])
     db.flush()
-    return Scope({"user_id": user.id, "device_id": device.id, "enterprise_id": ent.id, "upload_id": upload.id,
+    task = RecheckTask(sample_id=sample.id, position=0, hazard_id=hazard.id, enterprise_id=ent.id,
+                       region_code=region)
+    db.add(task)
+    db.flush()
+    return Scope({"source_id": source.id, "sample_id": sample.id, "task_id": task.id,"user_id": user.id, "device_id": device.id, "enterprise_id": ent.id, "upload_id": upload.id,
                   "photo_id": photo.id, "hazard_id": hazard.id, "notice_id": notice.id, "rect_id": rect.id,
                   "review_id": review.id, "case_id": case.id, "penalty_id": penalty.id})
 

@@ -165,3 +165,16 @@ def test_statistics_with_extreme_dates_are_refused(client, auth, world, query):
 def test_unknown_routes_and_methods_keep_the_one_shape(client):
     assert_error(client.get("/api/v1/nothing-here"), 404)
     assert_error(client.delete("/api/v1/auth/token"), 401)
+
+
+def test_every_api_blueprint_parses_bodies_with_the_strict_parser(app):
+    """A new API module must use api/common.Blueprint (strict JSON, NUL/surrogates, depth), not flask-smorest's."""
+    from inspect_api.api.common import Blueprint, StrictParser
+
+    import flask_smorest
+
+    blueprints = [bp for bp in app.blueprints.values() if isinstance(bp, flask_smorest.Blueprint)]
+    assert blueprints
+    wrong = [bp.name for bp in blueprints if not isinstance(bp, Blueprint)
+             or not isinstance(bp.ARGUMENTS_PARSER, StrictParser)]
+    assert wrong == []
