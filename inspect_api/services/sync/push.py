@@ -80,6 +80,7 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
     _load_parents(ctx, changes)
     now = utcnow()
     origin = origin_key(actor)
+    moves: list[tuple] = []  # rows this push moves out of a scope
     for table in PUSH_ORDER:
         if table not in plan:
             continue
@@ -116,6 +117,10 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
                     ctx.new_notice_ids.append(rec_id)
             else:
                 changed = {k: v for k, v in values.items() if not _same(spec, {k: v}, row)}
+                if changed.keys() & {"region_code", "enterprise_id"}:
+                    # the row leaves a scope: tablets of the old one get it under deleted (this is a Core
+                    # UPDATE, which the ORM's scope-exit hook in models/sync.py does not see)
+                    moves.append((table, rec_id, row.region_code, row.enterprise_id))
                 if changed:
                     changed.update(b_id=rec_id, updated_at=now)
                     ctx.updates.setdefault(table, []).append(changed)
@@ -135,6 +140,7 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
 
     _number_notices(ctx)
     _tombstone_rejected(ctx)
+    _write_tombstones(ctx.session, moves)
     _write(ctx)
     for part in _chunks(sorted(ctx.findings_reitemed)):
         session.connection().execute(hazard_items_of_findings(part))
@@ -154,11 +160,18 @@ def _tombstone_rejected(ctx: _Ctx) -> None:
     with that id (pull._still_out), so a rejected change to a record the tablet may see is never turned into a
     deletion, and nothing about another scope's record is told (the id is the tablet's own).
     """
-    rejected = [(table, rec_id) for table, ids in ctx.result.rejected.items() for rec_id in ids]
-    if not rejected:
-        return
-    last = allocate_seq(ctx.session, len(rejected))
     region = ctx.actor.user.region_code
-    rows = [{"seq": last - len(rejected) + 1 + i, "table_name": table, "record_id": rec_id, "region_code": region,
-             "enterprise_id": None, "created_at": utcnow()} for i, (table, rec_id) in enumerate(rejected)]
-    ctx.session.execute(insert(SyncTombstone), rows)
+    _write_tombstones(ctx.session, [(table, rec_id, region, None) for table, ids in ctx.result.rejected.items()
+                                    for rec_id in ids])
+
+
+def _write_tombstones(session: Session, items: list[tuple]) -> None:
+    """(table, record id, old region, old enterprise) → scope-exit tombstones with fresh cursors."""
+    if not items:
+        return
+    last = allocate_seq(session, len(items))
+    now = utcnow()
+    rows = [{"seq": last - len(items) + 1 + i, "table_name": table, "record_id": rec_id, "region_code": region,
+             "enterprise_id": enterprise, "created_at": now} for i, (table, rec_id, region, enterprise)
+            in enumerate(items)]
+    session.execute(insert(SyncTombstone), rows)
