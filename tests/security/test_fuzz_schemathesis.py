@@ -33,11 +33,12 @@ def test_no_operation_answers_a_5xx_or_breaks_its_documented_schema(server, user
         "-H", f"Authorization: Bearer {token}",
         "--checks", "not_a_server_error,response_schema_conformance",
         "--phases", "coverage,fuzzing", "-n", "5", "--max-time", str(BUDGET_SECONDS), "--seed", "19",
-        "--no-shrink", "--continue-on-failure", "--request-timeout", "30", "-w", "2",
+        "--no-shrink", "--continue-on-failure", "--request-timeout", "60", "-w", "2",
         # signing out would revoke the token the run uses; DELETEs are exercised by the API tests
         "--exclude-path", "/api/v1/auth/token", "--exclude-method", "DELETE",
         "--report", "junit", "--report-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=240)
     out = result.stdout + result.stderr
-    assert result.returncode == 0, out[-6000:]
+    # the failures and errors come first, the summary last
+    assert result.returncode == 0, out[:8000] + "\n…\n" + out[-1500:]
     assert "passed" in out and " 0 generated" not in out
