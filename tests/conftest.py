@@ -36,6 +36,15 @@ TEST_CONFIG = {
 }
 
 
+def install_builtin(session) -> None:
+    """What migration 0007 gives every install: the 2017 criteria catalogue (services/criteria/builtin.py)."""
+    from datetime import datetime, timezone
+
+    from inspect_api.services.criteria.builtin import insert_builtin
+
+    insert_builtin(session.connection(), datetime.now(timezone.utc))
+
+
 def is_postgres() -> bool:
     return bool(PG_URL)
 
@@ -58,6 +67,7 @@ def app(database_url, tmp_path_factory):
                 conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         _db.create_all()
         _db.session.execute(text("INSERT INTO sync_state (id, seq) VALUES (1, 0)"))
+        install_builtin(_db.session)
         _db.session.commit()
     yield app
     with app.app_context():
@@ -199,6 +209,7 @@ def start_live_server(overrides: dict | None = None, seed=None):
     with app.app_context():
         _db.create_all()
         _db.session.execute(text("INSERT INTO sync_state (id, seq) VALUES (1, 0)"))
+        install_builtin(_db.session)
         world = factories.build_world(_db.session)
         if seed is not None:
             seed(_db.session, world)

@@ -7,7 +7,7 @@ import importlib
 BLUEPRINT_MODULES = [
     "auth", "users", "devices", "regions", "enterprises", "checklists", "audit",
     "sync", "uploads", "photos", "hazards", "notices", "rectifications", "enforcement", "stats",
-    "selfcheck",
+    "selfcheck", "criteria",
 ]
 
 

@@ -15,6 +15,7 @@ from marshmallow import RAISE
 
 from ..extensions import db
 from ..schemas.common import ApiErrorSchema
+from ..schemas.criteria import CriteriaStatsSchema
 from ..schemas.stats import ExportQuerySchema, StatsQuerySchema, StatsTableSchema
 from ..services.reporting import exports as export_service
 from ..services.reporting import stats as stats_service
@@ -124,3 +125,18 @@ class HazardLedgerExport(MethodView):
         chunks = export_service.ledger_export(db.session, current_actor(), f, args["format"])
         zh, asc = _names(f, "隐患台账", "hazard-ledger")
         return download(chunks, args["format"], zh, asc)
+
+
+@blp.route("/criteria")
+class CriteriaStats(MethodView):
+    @auth_required(*READERS)
+    @blp.arguments(StatsQuerySchema, location="query", unknown=RAISE)
+    @blp.response(200, CriteriaStatsSchema)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, args):
+        """按判定标准条款分布: major hazards found in the period by the catalogue and clause they were judged by
+        (a period spanning two standards counts each under its own; services/criteria/stats.py)."""
+        from ..services.criteria.stats import criteria_statistics
+
+        return criteria_statistics(db.session, current_actor(), _filter(args))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 
-CLI_MODULES = ["users", "demo", "imports", "uploads", "hazards", "selfcheck"]
+CLI_MODULES = ["users", "demo", "imports", "uploads", "hazards", "selfcheck", "criteria"]
 
 
 def register_cli(app) -> None:

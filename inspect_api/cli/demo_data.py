@@ -24,6 +24,7 @@ from ..services.access.audit import record_event
 from ..services.registry.checklists import import_checklist
 from ..services.registry.enterprises import apply_update, check_fields, create_enterprise
 from ..services.registry.uscc import make_uscc
+from .demo_criteria import seed_criteria
 
 CHECKLIST_FILES = ("checklist_major_hazards_2017.json", "checklist_general_2019.json")
 
@@ -253,4 +254,5 @@ def seed_demo(session: Session, actor: Actor | None = None, *, password: str, bu
         seed_activity(session, enterprises, bureau_code, report.activity)
         seed_selfcheck(session)
     session.flush()
+    seed_criteria(session)  # cli/demo_criteria.py (issue #15)
     return report

@@ -5,6 +5,7 @@ from .regions import Region, region_prefix  # noqa: F401
 from .enterprises import Enterprise  # noqa: F401
 from .users import ApiToken, Device, User, ROLES  # noqa: F401
 from .checklists import ChecklistItem, ChecklistTemplate  # noqa: F401
+from .criteria import CriteriaCatalogue, CriteriaClause  # noqa: F401
 from .inspections import Finding, Inspection, InspectionTask  # noqa: F401
 from .notices import DocumentCounter, Notice  # noqa: F401
 from .hazards import Hazard, Rectification, RemediationPlan, Review  # noqa: F401

@@ -45,6 +45,9 @@ class ChecklistItem(SyncMixin, db.Model):
     content: Mapped[str] = mapped_column(Text, nullable=False)
     basis: Mapped[str | None] = mapped_column(Text)
     major_criterion_code: Mapped[str | None] = mapped_column(String(40))
+    # the judgement clause this item checks (replaces the free-text code for new templates)
+    # (checked by services/criteria/checklists.py; no FOREIGN KEY, see Hazard.criterion_clause_id)
+    criterion_clause_id: Mapped[str | None] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     template: Mapped[ChecklistTemplate] = relationship(back_populates="items")

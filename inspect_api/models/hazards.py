@@ -47,6 +47,9 @@ class Hazard(SyncMixin, TimestampMixin, db.Model):
     location: Mapped[str | None] = mapped_column(String(300))
     grade: Mapped[str] = mapped_column(String(10), nullable=False, default="general")
     major_criterion_code: Mapped[str | None] = mapped_column(String(40))
+    # the clause (of one catalogue version) a major hazard was judged by; checked by services/criteria/rules.py
+    # on every path (no FOREIGN KEY, like item_id: SQLite cannot drop a referencing column in a downgrade)
+    criterion_clause_id: Mapped[str | None] = mapped_column(String(64), index=True)
     basis: Mapped[str | None] = mapped_column(Text)  # legal basis shown on the notice
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     rectified_on_spot: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
@@ -79,6 +82,8 @@ class Hazard(SyncMixin, TimestampMixin, db.Model):
 
     enterprise = relationship("Enterprise")
     inspection = relationship("Inspection")
+    criterion_clause = relationship("CriteriaClause", viewonly=True,
+                                    primaryjoin="foreign(Hazard.criterion_clause_id) == CriteriaClause.id")
     notice: Mapped[Notice | None] = relationship(back_populates="hazards")
     plan: Mapped[RemediationPlan | None] = relationship(back_populates="hazard", uselist=False)
     rectifications: Mapped[list[Rectification]] = relationship(

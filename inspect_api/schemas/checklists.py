@@ -15,6 +15,7 @@ class ChecklistItemSchema(Schema):
     content = fields.String()
     basis = fields.String(allow_none=True)
     major_criterion_code = fields.String(allow_none=True)
+    criterion_clause_id = fields.String(allow_none=True)
     position = fields.Integer()
 
 
@@ -42,6 +43,8 @@ class ChecklistItemInputSchema(StrictSchema):
     content = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     basis = fields.String(allow_none=True, validate=validate.Length(max=2000))
     major_criterion_code = fields.String(allow_none=True, validate=validate.Length(max=40))
+    criterion_clause_id = fields.String(allow_none=True, validate=validate.Length(max=64), metadata={
+        "description": "the judgement clause the item checks (/api/v1/criteria); sets major_criterion_code"})
     position = fields.Integer(allow_none=True)
 
 
@@ -51,6 +54,8 @@ class ChecklistItemUpdateSchema(StrictSchema):
     content = fields.String(validate=validate.Length(min=1, max=4000))
     basis = fields.String(allow_none=True, validate=validate.Length(max=2000))
     major_criterion_code = fields.String(allow_none=True, validate=validate.Length(max=40))
+    criterion_clause_id = fields.String(allow_none=True, validate=validate.Length(max=64), metadata={
+        "description": "the judgement clause the item checks (/api/v1/criteria); sets major_criterion_code"})
     position = fields.Integer()
 
 

@@ -43,6 +43,11 @@ class PlanWriteSchema(StrictSchema):
     reason = _reason()
 
 
+def _clause_id():
+    return fields.String(allow_none=True, validate=validate.Length(max=64), metadata={
+        "description": "a clause of a catalogue in force on the day the hazard was found (重大隐患判定条款)"})
+
+
 class HazardSchema(Schema):
     id = fields.String()
     inspection_id = fields.String(allow_none=True)
@@ -55,6 +60,8 @@ class HazardSchema(Schema):
     location = fields.String(allow_none=True)
     grade = fields.String()
     major_criterion_code = fields.String(allow_none=True)
+    criterion_clause_id = fields.String(allow_none=True, metadata={
+        "description": "the judgement clause (of one catalogue version) of a major hazard: /api/v1/criteria"})
     basis = fields.String(allow_none=True)
     deadline_at = fields.AwareDateTime(allow_none=True)
     overdue = fields.Method("_overdue", metadata={"description": "past deadline_at and not closed (now)"})
@@ -84,6 +91,7 @@ class HazardCreateSchema(StrictSchema):
     location = fields.String(allow_none=True, validate=validate.Length(max=300))
     grade = fields.String(load_default="general", validate=validate.OneOf(HAZARD_GRADES))
     major_criterion_code = fields.String(allow_none=True, validate=validate.OneOf(CRITERIA))
+    criterion_clause_id = _clause_id()
     basis = fields.String(allow_none=True, validate=validate.Length(max=2000))
     found_at = fields.AwareDateTime()
 
@@ -112,6 +120,7 @@ class ActionsSchema(Schema):
 class GradeSchema(StrictSchema):
     grade = fields.String(required=True, validate=validate.OneOf(HAZARD_GRADES))
     major_criterion_code = fields.String(allow_none=True, validate=validate.OneOf(CRITERIA))
+    criterion_clause_id = _clause_id()
     reason = _reason()
     version = _version()
 

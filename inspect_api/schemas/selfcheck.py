@@ -109,6 +109,8 @@ class SelfHazardSchema(StrictSchema):
     location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
     grade = fields.String(load_default="general", validate=validate.OneOf(("general", "major")))
     major_criterion_code = fields.String(load_default=None, allow_none=True)
+    criterion_clause_id = fields.String(load_default=None, allow_none=True,
+                                        metadata={"description": "a clause in force (GET /criteria/in-force)"})
     source_id = fields.String(load_default=None, allow_none=True)
 
 

@@ -14,7 +14,7 @@ from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
 
 # Modules under inspect_api.web defining a Blueprint named ``bp``, registered in order.
-PORTAL_MODULES = ["views", "files", "enterprise", "desk", "admin", "dashboard", "selfcheck"]
+PORTAL_MODULES = ["views", "files", "enterprise", "desk", "admin", "dashboard", "selfcheck", "criteria"]
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
 

@@ -81,7 +81,8 @@ def test_enforcement_statistics_csv_has_bom_chinese_headers_and_totals(client, a
 
 
 LEDGER_HEADER = ["隐患编号", "企业名称", "统一社会信用代码", "县(市、区)", "行业", "检查项目", "隐患描述", "隐患等级",
-                 "发现时间", "整改期限", "状态", "销号时间", "逾期天数", "复查人", "挂牌督办"]
+                 "发现时间", "整改期限", "状态", "销号时间", "逾期天数", "复查人", "挂牌督办",
+                 "判定依据", "判定条款"]  # the criteria columns (services/criteria/ledger.py)
 
 
 def _ledger(db, data, fmt, user="supervisor", chunk=3):

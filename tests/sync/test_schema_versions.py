@@ -64,7 +64,8 @@ def test_a_version_2_first_pull_carries_the_new_table_and_column(client, world, 
 
 
 def test_a_tablet_newer_than_the_server_gets_the_newest_tables(client, world, tab, version2, rectification):
-    assert pull_ok(client, tab, schema_version=7) == pull_ok(client, tab, schema_version=2)
+    newest = sync_service.latest_version()
+    assert newest >= 2 and pull_ok(client, tab, schema_version=99) == pull_ok(client, tab, schema_version=newest)
 
 
 def test_migrating_from_1_to_2_sends_the_new_table_and_the_rows_with_new_columns_in_full(

@@ -36,10 +36,11 @@ def _token(live, username, device):
 
 
 class Tablet:
-    def __init__(self, live, username, device):
+    def __init__(self, live, username, device, schema_version=1):
         assert shutil.which("node"), "Node.js is required for the client tests"
+        env = {**os.environ, "TABLET_SCHEMA_VERSION": str(schema_version)}  # CONTRACT §4: the tablet's schema
         self.proc = subprocess.Popen(["node", TABLET_JS], cwd=JS_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
+                                     stderr=subprocess.DEVNULL, text=True, encoding="utf-8", env=env)
         self.sync_errors: list[str] = []
         self.send({"cmd": "config", "url": live.url, "token": _token(live, username, device)})
 

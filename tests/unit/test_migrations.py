@@ -65,7 +65,10 @@ def test_upgrade_builds_everything_models_agree_and_downgrade_reaches_base(fresh
                                                         "include_object": _not_expression_index})
             diff = compare_metadata(ctx, db.metadata)
             assert diff == [], f"models and migrations disagree: {diff}"
-            assert conn.execute(text("SELECT seq FROM sync_state WHERE id = 1")).scalar() == 0
+            # the only synced rows a fresh install has: the built-in 2017 criteria catalogue and its 20
+            # clauses (migration 0007), each with its own cursor
+            assert conn.execute(text("SELECT seq FROM sync_state WHERE id = 1")).scalar() == 21
+            assert conn.execute(text("SELECT count(*) FROM criteria_clauses WHERE sync_seq > 0")).scalar() == 20
             if engine.dialect.name == "postgresql":
                 _expression_indexes_agree(conn)
         command.downgrade(cfg, "base")

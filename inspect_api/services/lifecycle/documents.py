@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from ...models import Enterprise, Hazard, Notice, Rectification, Review, User
+from ..criteria.catalogues import criterion_citation
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FONT = "STSong-Light"
@@ -127,8 +128,7 @@ def _hazard_line(i: int, h: Hazard) -> str:
         text += f"（位置：{_e(h.location)}）"
     if h.grade == "major":
         text += "【重大事故隐患"
-        if h.major_criterion_code:
-            text += f"，判定依据 {_e(h.major_criterion_code)}"
+        text += _e(criterion_citation(h))  # services/criteria: clause number and text
         text += "】"
     if h.basis:
         text += f"　依据：{_e(h.basis)}"
@@ -209,6 +209,8 @@ def render_review_pdf(session: Session, review: Review, config: DocumentConfig) 
         _p(origin + f"经于{cn_date(review.reviewed_at)}对你单位整改情况进行复查，提出如下意见：", s["body"]),
         _p(f"1. {_e(hazard.description if hazard else '')}：{verdict}。{_e(review.opinion)}", s["item"]),
     ]
+    if hazard is not None and hazard.grade == "major":
+        story.append(_p("重大事故隐患" + _e(criterion_citation(hazard)) + "。", s["item"]))  # services/criteria
     if rect is not None:
         line = f"企业报告的整改情况：{_e(rect.description)}"
         if rect.measures:

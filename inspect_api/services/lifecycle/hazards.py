@@ -32,8 +32,9 @@ TRANSITIONS (action — from → to — roles — guard):
                    distinct inspector with a certificate number; guard: general grade and at
                    least one ready photo of the hazard (owner_table "hazards")
     grade          found | ordered | acknowledged | rejected → (unchanged)   inspector
-                   params: grade (general/major), major_criterion_code (HC2017-01..20 or
-                   None); guard: a listed hazard cannot be downgraded
+                   params: grade (general/major), criterion_clause_id or major_criterion_code
+                   (HC2017-01..20); guard: a listed hazard cannot be downgraded, and the clause
+                   must be in force on the day the hazard was found (services/criteria/rules.py)
     set_deadline   ordered | acknowledged | rejected → (unchanged)   inspector
                    params: deadline_at (aware datetime in the future) — re-issues the deadline
     list           any state but closed → (unchanged)   supervisor
@@ -85,6 +86,7 @@ from ...models.hazards import HAZARD_GRADES
 from ..access.actor import Actor
 from ..access.audit import record_event
 from ..access.scope import region_in_scope, scope_clause
+from ..criteria import rules as criteria_rules
 
 OPEN_STATUSES = ("found", "ordered", "acknowledged", "reported", "rejected", "verified")
 ALL_STATUSES = OPEN_STATUSES + ("closed",)
@@ -200,29 +202,18 @@ def _apply_close_on_spot(session, actor, hazard, p):
     _close(hazard, actor)
 
 
-def grade_problem(grade, code, *, listed: bool = False) -> str | None:
-    """Why a grade and criterion code cannot be given to a hazard (None: they can). Every path that
-    grades a hazard (the lifecycle's grade step, the enterprise's own findings) asks this."""
+def _guard_grade(session, actor, hazard, p):
+    grade = p.get("grade", hazard.grade)
     if grade not in HAZARD_GRADES:
         return "隐患等级无效 (grade must be general or major)"
-    if code is not None and code not in MAJOR_CRITERIA:
-        return "重大隐患判定标准条款无效 (unknown major-hazard criterion code)"
-    if code is not None and grade != "major":
-        return "一般隐患不能对应重大隐患判定条款 (a criterion code needs grade major)"
-    if grade == "general" and listed:
+    if grade == "general" and hazard.listing_level:
         return "已挂牌督办的隐患不能降级 (a listed hazard cannot be downgraded)"
-    return None
-
-
-def _guard_grade(session, actor, hazard, p):
-    return grade_problem(p.get("grade", hazard.grade), p.get("major_criterion_code"),
-                         listed=bool(hazard.listing_level))
+    return criteria_rules.check_grade(session, hazard, p)  # 422 unless the clause was in force on the day found
 
 
 def _apply_grade(session, actor, hazard, p):
+    criteria_rules.apply_grade(session, hazard, p)  # the clause and code judged by the grade asked
     hazard.grade = p.get("grade", hazard.grade)
-    if "major_criterion_code" in p or hazard.grade == "general":
-        hazard.major_criterion_code = p.get("major_criterion_code")
 
 
 def _guard_set_deadline(session, actor, hazard, p):
@@ -509,19 +500,13 @@ def create_hazard(session: Session, actor: Actor, data: dict) -> Hazard:
                               details={"fields": {"enterprise_id": ["required"]}})
     enterprise = session.get(Enterprise, enterprise_id)
     grade = data.get("grade") or "general"
-    code = data.get("major_criterion_code")
-    if code is not None and code not in MAJOR_CRITERIA:
-        raise ValidationError("重大隐患判定标准条款无效 (unknown criterion code)",
-                              details={"fields": {"major_criterion_code": ["unknown code"]}})
-    if code is not None and grade != "major":
-        raise ValidationError("判定条款只适用于重大隐患 (a criterion code needs grade major)",
-                              details={"fields": {"major_criterion_code": ["needs grade major"]}})
+    judged = criteria_rules.judge_new_hazard(session, enterprise, data)  # services/criteria/rules.py
     hazard = Hazard(
         id=data.get("id") or None,
         inspection_id=inspection.id if inspection else None,
         enterprise_id=enterprise.id, region_code=enterprise.region_id,
-        description=data["description"], location=data.get("location"), grade=grade,
-        major_criterion_code=code, basis=data.get("basis"), deadline_at=data.get("deadline_at"),
+        description=data["description"], location=data.get("location"), **judged,
+        basis=data.get("basis"), deadline_at=data.get("deadline_at"),
         status="found", found_at=data.get("found_at") or utcnow(), found_by_id=actor.id,
     )
     if hazard.id is None:

@@ -26,8 +26,9 @@ from ..access.actor import Actor
 from ..access.audit import record_event
 from .imports import ImportFileError, _cell_text, read_table
 from ..access.scope import get_scoped, select_scoped
+from ..criteria.checklists import check_item_clauses
 
-ITEM_FIELDS = ("code", "category", "content", "basis", "major_criterion_code", "position")
+ITEM_FIELDS = ("code", "category", "content", "basis", "major_criterion_code", "criterion_clause_id", "position")
 TEMPLATE_FIELDS = ("title", "description", "source")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,59}$")
 
@@ -214,7 +215,7 @@ def create_template(session: Session, actor: Actor, data: dict) -> ChecklistTemp
         raise _field_error("title", "检查表名称不能为空 (title is required)")
     if session.scalars(select(ChecklistTemplate.id).where(ChecklistTemplate.code == code)).first():
         raise TemplateCodeTaken(details={"fields": {"code": ["exists"]}})
-    items = _items_or_raise(data.get("items") or [])
+    items = check_item_clauses(session, _items_or_raise(data.get("items") or []))  # services/criteria
     tpl = ChecklistTemplate(id=new_id(), code=code, title=data["title"].strip(), version=1, status="draft",
                             description=data.get("description"), source=data.get("source"),
                             created_by_id=actor.id)
@@ -237,7 +238,7 @@ def update_template(session: Session, actor: Actor, tpl: ChecklistTemplate, data
             changes[key] = [getattr(tpl, key), data[key]]
             setattr(tpl, key, data[key])
     if "items" in data:
-        items = _items_or_raise(data["items"])
+        items = check_item_clauses(session, _items_or_raise(data["items"]))  # services/criteria
         if _replace_items(session, tpl, items):
             changes["items"] = len(items)
     if changes:
@@ -254,7 +255,7 @@ def add_item(session: Session, actor: Actor, tpl: ChecklistTemplate, data: dict)
         raw["position"] = (max((i.position for i in tpl.items), default=0)) + 1
     if not raw.get("code"):
         raw["code"] = f"{len(tpl.items) + 1:03d}"
-    item = _items_or_raise([raw])[0]
+    item = check_item_clauses(session, _items_or_raise([raw]))[0]  # services/criteria
     if any(i.code == item["code"] for i in tpl.items):
         raise Conflict(f"编号 {item['code']} 已存在 (item code exists)", code="item_code_taken",
                        details={"fields": {"code": ["exists"]}})
@@ -270,7 +271,7 @@ def update_item(session: Session, actor: Actor, tpl: ChecklistTemplate, item: Ch
                 data: dict) -> ChecklistItem:
     _require_draft(tpl)
     merged = {k: data.get(k, getattr(item, k)) for k in ITEM_FIELDS}
-    checked = _items_or_raise([merged])[0]
+    checked = check_item_clauses(session, _items_or_raise([merged]))[0]  # services/criteria
     if checked["code"] != item.code and any(i.code == checked["code"] for i in tpl.items if i is not item):
         raise Conflict(f"编号 {checked['code']} 已存在 (item code exists)", code="item_code_taken",
                        details={"fields": {"code": ["exists"]}})
@@ -432,6 +433,12 @@ def import_checklist(session: Session, actor: Actor, template: dict, rows: list[
         return report
     if not items:
         report.errors.append({"row": None, "reason": "没有检查项 (no items)"})
+        report.failed = 1
+        return report
+    try:
+        items = check_item_clauses(session, items)  # services/criteria: HC2017-NN codes linked to clauses
+    except ValidationError as exc:
+        report.errors.append({"row": None, "reason": exc.message})
         report.failed = 1
         return report
     report.items = len(items)

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session, aliased
 from ...models import ChecklistItem, Enterprise, Hazard, Region, User
 from ..access.actor import Actor
 from ..access.scope import scope_clause
+from ..criteria import ledger as criteria_ledger
 from .stats import (
     GRADE_LABELS, LOCAL_OFFSET_HOURS, LOCAL_TZ, StatsFilter, StatsTable, _industry_filter, _region_filter,
     dialect_name, region_label, require_stats_reader, tune_for_analytics,
@@ -416,6 +417,7 @@ LEDGER_COLUMNS = [
     ExportColumn("整改期限", "date", 12), ExportColumn("状态", "text", 14), ExportColumn("销号时间", "datetime", 17),
     ExportColumn("逾期天数", "int", 9), ExportColumn("复查人", "text", 12), ExportColumn("挂牌督办", "text", 10),
 ]
+LEDGER_COLUMNS += [ExportColumn(*c) for c in criteria_ledger.LEDGER_COLUMNS]  # 判定依据, 判定条款 (services/criteria/ledger.py)
 
 
 def _mapped(column, labels: dict):
@@ -506,6 +508,7 @@ def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, n
         _days_overdue(now, dialect),
         latest_reviewer,
         _mapped(H.listing_level, LISTING_LABELS),
+        *criteria_ledger.ledger_columns(guard),
         type_coerce(H.found_at, DateTime(timezone=True)).label("_found_at"),  # the keyset cursor, not exported
     ]
     stmt = (
@@ -514,6 +517,7 @@ def ledger_statement(session: Session, actor: Actor, f: StatsFilter, fmt: str, n
         .outerjoin(county, county.id == func.substr(H.region_code, 1, 6))
         .outerjoin(ChecklistItem, ChecklistItem.id == H.item_id)  # the finding's item, kept on the hazard
         .outerjoin(reviewer, reviewer.id == H.last_reviewer_id)
+        .outerjoin(*criteria_ledger.CLAUSE_JOIN).outerjoin(*criteria_ledger.CATALOGUE_JOIN)
         .where(H.deleted_at.is_(None), scope_clause(H, actor.user), _region_filter(H.region_code, f),
                _industry_filter(f), H.found_at >= f.start, H.found_at < f.end)
         .order_by(H.found_at, H.id)

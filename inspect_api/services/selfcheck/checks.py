@@ -21,7 +21,8 @@ from ...models.selfcheck import CHECK_RESULTS
 from ..access.actor import Actor
 from ..access.audit import record_event
 from ..access.scope import get_scoped
-from ..lifecycle.hazards import grade_problem, transition
+from ..criteria import rules as criteria_rules
+from ..lifecycle.hazards import transition
 from .common import field_error, local_today, require_enterprise_user, text
 from .sources import get_source, holder_for_user
 
@@ -99,22 +100,19 @@ def report_hazard(session: Session, actor: Actor, data: dict, *, source=None) ->
     if source is None and data.get("source_id"):
         source = get_source(session, user, data["source_id"])
     description = text(data, "description", required=True, max_len=2000)
-    grade = data.get("grade") or "general"
-    code = data.get("major_criterion_code") or None
-    problem = grade_problem(grade, code)
-    if problem:
-        raise field_error("grade", problem)
-    if grade == "major" and code is None:
-        raise field_error("major_criterion_code", "重大隐患须注明判定依据条款 (a major hazard needs its criterion)")
+    found_at = utcnow()
+    # the one grading rule (services/criteria): a major one needs a clause in force today for this industry
+    judged = criteria_rules.judge(session, enterprise=user.enterprise, found_at=found_at,
+                                  grade=data.get("grade") or "general", clause_id=data.get("criterion_clause_id"),
+                                  code=data.get("major_criterion_code"), require_clause=True)
     region = source.region_code if source is not None else user.enterprise.region_id
     hazard = Hazard(enterprise_id=enterprise_id, region_code=region, description=description,
-                    location=text(data, "location", max_len=300), grade=grade, major_criterion_code=code,
-                    status="found", found_at=utcnow(), found_by_id=user.id, origin="self",
-                    self_check_id=data.get("self_check_id"))
+                    location=text(data, "location", max_len=300), status="found", found_at=found_at,
+                    found_by_id=user.id, origin="self", self_check_id=data.get("self_check_id"), **judged)
     session.add(hazard)
     session.flush()
     record_event(session, actor, "hazard.self_report", hazard, to_state="found",
-                 data={"grade": grade, "major_criterion_code": code, "self_check_id": hazard.self_check_id})
+                 data={**judged, "self_check_id": hazard.self_check_id})
     return hazard
 
 

@@ -19,6 +19,7 @@ from ...models import (
 )
 from ..access.actor import Actor
 from ..access.scope import scope_clause
+from ..criteria.rules import judge_pushed_hazard
 from .tables import TABLES, TEMPLATE_PULL_STATUSES, tables_for
 from .wire import SYNC_ROLES, Col, TableSpec, UnknownTable, _chunks, from_millis, to_millis
 
@@ -440,6 +441,7 @@ def _rule_hazards(ctx: _Ctx, rec_id: str, values: dict, row) -> dict:
             values.pop(key, None)
     values["enterprise_id"] = ent_id
     values["region_code"] = ent["region_id"]
+    values = judge_pushed_hazard(ctx.session, ent_id, values, row, reject=_Reject)  # services/criteria/rules.py
     if row is None:
         values["status"] = "found"
         values["found_by_id"] = ctx.actor.id

@@ -7,6 +7,14 @@ capability. docs/sync.md lists every version with its tables, columns, writable 
 """
 from __future__ import annotations
 
+from .tables import register_columns, register_table
+
 # version 2 — planning: inspection tasks on the tablets (issue #14)
-# version 3 — criteria catalogues (issue #15)
+# version 3 — criteria catalogues (issue #15): services/criteria/sync.py
+from ..criteria import sync as _criteria  # noqa: E402
+
+register_table(_criteria.CATALOGUES)
+register_table(_criteria.CLAUSES)
+register_columns("hazards", *_criteria.HAZARD_COLUMNS)
+register_columns("checklist_items", *_criteria.CHECKLIST_ITEM_COLUMNS)
 # version 4 — working-set sync (issue #17)

@@ -19,7 +19,7 @@ const readline = require('readline')
 const { Database, Model, appSchema, tableSchema } = require('@nozbe/watermelondb')
 const LokiJSAdapter = require('@nozbe/watermelondb/adapters/lokijs').default
 const { synchronize } = require('@nozbe/watermelondb/sync')
-const { schemaMigrations } = require('@nozbe/watermelondb/Schema/migrations')
+const { schemaMigrations, createTable, addColumns } = require('@nozbe/watermelondb/Schema/migrations')
 
 // stdout is the answer channel: WatermelonDB's chatter goes to stderr
 for (const level of ['log', 'info', 'debug']) {
@@ -33,9 +33,27 @@ for (const level of ['error', 'warn']) {
 }
 
 const c = (name, type, isOptional = false) => ({ name, type, isOptional })
-const schema = appSchema({
-  version: 1,
-  tables: [
+// The schema version this tablet runs (CONTRACT §4): 1 unless TABLET_SCHEMA_VERSION says otherwise.
+const SCHEMA_VERSION = Number(process.env.TABLET_SCHEMA_VERSION || 1)
+// Version 3 (criteria catalogues, issue #15): two read-only tables and two columns.
+const V3_TABLES = [
+  tableSchema({
+    name: 'criteria_catalogues',
+    columns: [c('code', 'string'), c('version', 'number'), c('title', 'string'), c('doc_no', 'string'),
+      c('kind', 'string'), c('industries', 'string'), c('region_code', 'string', true),
+      c('effective_from', 'string', true), c('effective_to', 'string', true), c('replaces_id', 'string', true)],
+  }),
+  tableSchema({
+    name: 'criteria_clauses',
+    columns: [c('catalogue_id', 'string'), c('number', 'string'), c('code', 'string'), c('position', 'number'),
+      c('group_title', 'string', true), c('text', 'string'), c('guidance', 'string', true)],
+  }),
+]
+const V3_COLUMNS = { hazards: [c('criterion_clause_id', 'string', true)], checklist_items: [c('criterion_clause_id', 'string', true)] }
+const withVersion = (table) => (SCHEMA_VERSION >= 3 && V3_COLUMNS[table.name]
+  ? tableSchema({ name: table.name, columns: [...table.columnArray, ...V3_COLUMNS[table.name]] })
+  : table)
+const V1_TABLES = [
     tableSchema({ name: 'regions', columns: [c('name', 'string'), c('parent_id', 'string', true), c('level', 'number')] }),
     tableSchema({
       name: 'enterprises',
@@ -80,7 +98,10 @@ const schema = appSchema({
         c('taken_at', 'number', true), c('latitude', 'number', true), c('longitude', 'number', true),
         c('status', 'string', true)],
     }),
-  ],
+]
+const schema = appSchema({
+  version: SCHEMA_VERSION,
+  tables: [...V1_TABLES.map(withVersion), ...(SCHEMA_VERSION >= 3 ? V3_TABLES : [])],
 })
 
 const modelClasses = schema.tables ? Object.keys(schema.tables).map((table) => {
@@ -89,8 +110,13 @@ const modelClasses = schema.tables ? Object.keys(schema.tables).map((table) => {
   return cls
 }) : []
 
-// migrations (none yet at schema 1) let synchronize() send the `migration` parameter later
-const migrations = schemaMigrations({ migrations: [] })
+// migrations let synchronize() send the `migration` parameter; version 2 (planning) adds nothing here
+const migrationSteps = [
+  { toVersion: 3, steps: [...V3_TABLES.map((t) => createTable({ name: t.name, columns: t.columnArray })),
+    ...Object.entries(V3_COLUMNS).map(([table, columns]) => addColumns({ table, columns }))] },
+  { toVersion: 2, steps: [] },
+].filter((m) => m.toVersion <= SCHEMA_VERSION)
+const migrations = schemaMigrations({ migrations: migrationSteps })
 const adapter = new LokiJSAdapter({ schema, migrations, useWebWorker: false, useIncrementalIndexedDB: false })
 const database = new Database({ adapter, modelClasses })
 
@@ -164,7 +190,9 @@ async function sync({ limit, lose_push_response: losePushResponse, pause_before_
         await new Promise((resolve) => { resumeWaiter = resolve })
       }
       // a bare fetch: the body goes out as text/plain;charset=UTF-8
-      const resp = await fetch(`${server}/api/v1/sync?last_pulled_at=${lastPulledAt}`, {
+      // a tablet of a later schema version names it, so the server takes its newer columns
+      const version = SCHEMA_VERSION > 1 ? `&schema_version=${SCHEMA_VERSION}` : ''
+      const resp = await fetch(`${server}/api/v1/sync?last_pulled_at=${lastPulledAt}${version}`, {
         method: 'POST', body: JSON.stringify(changes), headers: { Authorization: `Bearer ${token}` },
       })
       const text = await resp.text()
