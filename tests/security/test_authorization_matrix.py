@@ -22,7 +22,7 @@ from inspect_api.models import (
 from inspect_api.models.selfcheck import MajorHazardSource, RecheckSample, RecheckTask
 
 # path parameters naming objects that every signed-in user may read (reference data)
-PUBLIC_PARAMS = {"code", "template_id", "item_id", "filename"}
+PUBLIC_PARAMS = {"code", "template_id", "item_id", "filename", "catalogue_id"}  # regions, checklists, criteria
 # path parameters naming scoped objects: the matrix builds one per scope below
 SCOPED_PARAMS = {"user_id", "device_id", "enterprise_id", "upload_id", "photo_id", "hazard_id", "notice_id",
                  "rect_id", "review_id", "case_id", "penalty_id", "source_id", "sample_id", "task_id"}
