@@ -37,7 +37,7 @@ def test_no_operation_answers_a_5xx_or_breaks_its_documented_schema(server, user
         # signing out would revoke the token the run uses; DELETEs are exercised by the API tests
         "--exclude-path", "/api/v1/auth/token", "--exclude-method", "DELETE",
         "--report", "junit", "--report-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=240)
+        capture_output=True, text=True, timeout=240, cwd=str(tmp_path))  # its cache goes there too
     out = result.stdout + result.stderr
     # the failures and errors come first, the summary last
     assert result.returncode == 0, out[:8000] + "\n…\n" + out[-1500:]
