@@ -80,10 +80,17 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _json_number_bounds(self, field, ret, **kwargs) -> dict:
     """apispec writes a Decimal bound (validate.Range(Decimal("0.00"))) as the string "0.00": OpenAPI wants a
-    number. Runs after apispec's own attribute functions, on every field of every schema."""
+    number; and it documents a Decimal dumped as a string as a number. Runs after apispec's own attribute
+    functions, on every field of every schema."""
     from decimal import Decimal
 
-    return {k: float(ret[k]) for k in ("minimum", "maximum") if isinstance(ret.get(k), Decimal)}
+    from marshmallow import fields
+
+    out = {k: float(ret[k]) for k in ("minimum", "maximum") if isinstance(ret.get(k), Decimal)}
+    if isinstance(field, fields.Decimal) and field.as_string:
+        # money goes out as a decimal string ("1.00"), never a float: say so
+        out.update(type="string", format="decimal", pattern=r"^-?\d+(\.\d+)?$")
+    return out
 
 
 def _configure_sqlite(app: Flask) -> None:

@@ -96,3 +96,9 @@ def test_a_generated_client_signs_in_lists_and_reads_errors(generated_client, li
     assert {e.id for e in listed} == {live_server.ids["ent1"], live_server.ids["ent2"]}
     other = get_api_v1_enterprises_enterprise_id.sync_detailed(live_server.ids["ent_shenzhou"], client=client)
     assert other.status_code == 404 and isinstance(other.parsed, ApiError) and other.parsed.code == "not_found"
+
+
+def test_money_sent_as_decimal_strings_is_documented_as_strings(document):
+    amount = document["components"]["schemas"]["Penalty"]["properties"]["amount"]
+    assert amount["type"] == "string" and amount["format"] == "decimal"
+    assert document["components"]["schemas"]["PenaltyCreate"]["properties"]["amount"]["type"] == "number"
