@@ -172,10 +172,12 @@ def start_server(work: str, upload_max: int):
 
     env = {**os.environ, "INSPECT_DATABASE_URL": "sqlite:///" + os.path.join(work, "bench.sqlite3"),
            "INSPECT_UPLOAD_ROOT": os.path.join(work, "uploads"), "INSPECT_SECRET_KEY": "bench",
+           "INSPECT_ENV_NAME": "development",
            "INSPECT_UPLOAD_MAX_SIZE": str(upload_max), "INSPECT_MAX_CONTENT_LENGTH": str(64 * MB),
            "INSPECT_ARGON2_TIME_COST": "1", "INSPECT_ARGON2_MEMORY_COST": "1024",
            "INSPECT_RATELIMIT_LOGIN_PER_IP": "10000 per minute"}
-    app = create_app({"DATABASE_URL": env["INSPECT_DATABASE_URL"], "UPLOAD_ROOT": env["INSPECT_UPLOAD_ROOT"],
+    app = create_app({"ENV_NAME": "development", "DATABASE_URL": env["INSPECT_DATABASE_URL"],
+                      "UPLOAD_ROOT": env["INSPECT_UPLOAD_ROOT"],
                       "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1})
     with app.app_context():
         db.create_all()

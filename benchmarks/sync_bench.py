@@ -58,7 +58,8 @@ def serve_app():
     """gunicorn entry point: the app plus a timing middleware (server time per request)."""
     from inspect_api import create_app
 
-    app = create_app({"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1,
+    app = create_app({"ENV_NAME": "development", "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
+                      "ARGON2_PARALLELISM": 1,
                       "RATELIMIT_LOGIN_PER_ACCOUNT": "100000 per minute", "RATELIMIT_LOGIN_PER_IP": "100000 per minute"})
     inner = app.wsgi_app
 
@@ -171,7 +172,7 @@ class Database:
 def make_app(url):
     from inspect_api import create_app
 
-    return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
+    return create_app({"ENV_NAME": "development", "DATABASE_URL": url, "SECRET_KEY": "bench", "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
                        "ARGON2_PARALLELISM": 1, "UPLOAD_ROOT": tempfile.mkdtemp(prefix="sync_bench_up_")})
 
 

@@ -17,9 +17,16 @@ from .extensions import api as smorest_api, babel, csrf, db, limiter, migrate
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.path.join(os.path.dirname(os.path.dirname(__file__)), "instance"))
     load_config(app, overrides)
+    from .jsonsafe import SafeJSONProvider
+
+    app.json = SafeJSONProvider(app)
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO if not app.config.get("TESTING") else logging.WARNING)
 
+    from .bodydrain import BodyDrainMiddleware
+
+    app.wsgi_app = BodyDrainMiddleware(app.wsgi_app, max_bytes=app.config["BODY_DRAIN_MAX_BYTES"],
+                                       max_seconds=app.config["BODY_DRAIN_SECONDS"])
     if app.config["PROXY_COUNT"]:
         n = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
@@ -54,6 +61,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.extensions["inspect_login_throttle"] = LoginThrottle.from_config(app.config)
 
+    from .services.evidence.images import configure_decodes
+
+    configure_decodes(app.config["IMAGE_DECODE_CONCURRENCY"])
+
     from .storage import build_storage
 
     app.extensions["inspect_storage"] = build_storage(app.config)
@@ -63,6 +74,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_jobs(app)
 
     smorest_api.init_app(app)
+    smorest_api.ma_plugin.converter.add_attribute_function(_json_number_bounds)
     from .api import register_blueprints
 
     register_blueprints(smorest_api)
@@ -81,6 +93,21 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _json_number_bounds(self, field, ret, **kwargs) -> dict:
+    """apispec writes a Decimal bound (validate.Range(Decimal("0.00"))) as the string "0.00": OpenAPI wants a
+    number; and it documents a Decimal dumped as a string as a number. Runs after apispec's own attribute
+    functions, on every field of every schema."""
+    from decimal import Decimal
+
+    from marshmallow import fields
+
+    out = {k: float(ret[k]) for k in ("minimum", "maximum") if isinstance(ret.get(k), Decimal)}
+    if isinstance(field, fields.Decimal) and field.as_string:
+        # money goes out as a decimal string ("1.00"), never a float: say so
+        out.update(type="string", format="decimal", pattern=r"^-?\d+(\.\d+)?$")
+    return out
 
 
 def _configure_sqlite(app: Flask) -> None:
@@ -125,15 +152,39 @@ def _swagger_static(app: Flask) -> None:
     def swagger_static(filename):
         return send_from_directory(root, filename)
 
+    docs_path = "/api/v1/" + app.config["OPENAPI_SWAGGER_UI_PATH"]
+
+    @app.after_request
+    def _swagger_csp(response):
+        if request.path.rstrip("/") == docs_path and response.mimetype == "text/html":
+            response.headers["Content-Security-Policy"] = swagger_csp(response.get_data(as_text=True))
+        return response
+
+
+def swagger_csp(html: str) -> str:
+    """A CSP for the Swagger page: everything from this origin only; the page's own inline scripts by hash."""
+    import base64
+    import hashlib
+    import re
+
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode() + "'"
+        for body in re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, flags=re.S))
+    return ("default-src 'self'; script-src 'self' " + hashes + "; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+
 
 def _request_transaction(app: Flask) -> None:
     """One commit per request: commit on success, roll back on error."""
+
+    from .jsonsafe import guard_request
 
     @app.before_request
     def _fresh_request_state():
         # g lives in the app context, which tests (and CLI code) may share between requests
         g.pop("actor", None)
         g.pop("token", None)
+        guard_request(request)  # no NUL / lone surrogate in the path, query or form fields
 
     @app.after_request
     def _commit(response):

@@ -14,12 +14,15 @@ class ConfigError(RuntimeError):
 
 
 class DefaultConfig:
-    # "development", "testing" or "production"
-    ENV_NAME = "development"
+    # "production" (the default: a deployment that forgets to say gets the safe settings), "development" or
+    # "testing". Only development and testing may run without a secret key, with the per-process throttle
+    # store, or seed the demo users.
+    ENV_NAME = "production"
     SECRET_KEY = None
     # None -> SQLite file under the instance folder
     DATABASE_URL = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # pre-ping: a pooled connection the database dropped (restart, failover, terminate) is replaced before use
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 
     # Tokens
@@ -79,6 +82,14 @@ class DefaultConfig:
     UPLOAD_MAX_SIZE = 50 * 1024 * 1024
     UPLOAD_EXPIRES_SECONDS = int(timedelta(days=7).total_seconds())
     IMAGE_MAX_PIXELS = 60_000_000
+    # Image decodes (checks, derivatives) at once per worker process: each 12 MP photo costs ~115 MB decoded
+    IMAGE_DECODE_CONCURRENCY = 1
+    # A finished upload whose photos record never arrives is deleted after this long (flask uploads purge)
+    UPLOAD_ORPHAN_SECONDS = int(timedelta(days=30).total_seconds())
+
+    # An answer given before the request body was read: drain up to this much, else close the connection
+    BODY_DRAIN_MAX_BYTES = 64 * 1024 * 1024
+    BODY_DRAIN_SECONDS = 10
 
     # The bureau that numbers documents (文号) when none is derivable
     BUREAU_CODE = "131100"
@@ -166,7 +177,10 @@ _INT_KEYS = {
     "LOGIN_THROTTLE_FREE_ATTEMPTS", "LOGIN_THROTTLE_WINDOW_SECONDS",
     "LOGIN_THROTTLE_BASE_LOCK_SECONDS", "LOGIN_THROTTLE_MAX_LOCK_SECONDS", "LOGIN_THROTTLE_ADDRESS_LIMIT",
     "LOGIN_THROTTLE_ACCOUNT_LIMIT", "LOGIN_THROTTLE_TRUST_SECONDS", "ADMIN_REVIEW_DAYS", "LITIGATION_MONTHS",
+    "IMAGE_DECODE_CONCURRENCY", "UPLOAD_ORPHAN_SECONDS",
+    "BODY_DRAIN_MAX_BYTES", "BODY_DRAIN_SECONDS",
 }
+_ENV_NAMES = ("production", "development", "testing")
 
 
 def load_config(app, overrides: dict | None = None) -> None:
@@ -180,6 +194,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     env = app.config["ENV_NAME"]
     if app.config.get("TESTING"):
         env = app.config["ENV_NAME"] = "testing"
+    if env not in _ENV_NAMES:
+        raise ConfigError(f"INSPECT_ENV_NAME must be one of {', '.join(_ENV_NAMES)} (got {env!r})")
 
     if not app.config.get("DATABASE_URL"):
         if env == "production":
@@ -197,12 +213,14 @@ def load_config(app, overrides: dict | None = None) -> None:
         # PostgreSQL may then keep a generic plan made when a table was small or for other parameters (seen:
         # the push's id lookups fell back to sequential scans as the tables grew, 0.6 s -> 2.6 s per push).
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("pool_pre_ping", True)
         options["connect_args"] = {"prepare_threshold": None, **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
     if not app.config.get("SECRET_KEY"):
         if env == "production":
-            raise ConfigError("INSPECT_SECRET_KEY must be set in production")
+            raise ConfigError("INSPECT_SECRET_KEY must be set in production "
+                              "(or INSPECT_ENV_NAME=development for a development machine)")
         app.config["SECRET_KEY"] = "dev-only-not-secret"
     if app.config.get("MFA_REQUIRED_ROLES") is None:
         app.config["MFA_REQUIRED_ROLES"] = ("admin,security_admin,audit_admin,supervisor" if env == "production"
@@ -210,6 +228,10 @@ def load_config(app, overrides: dict | None = None) -> None:
     if env == "production" and not (app.config.get("DATA_KEYS") and app.config.get("DATA_INDEX_KEY")):
         raise ConfigError("INSPECT_DATA_KEYS and INSPECT_DATA_INDEX_KEY must be set in production "
                           "(personal data is sealed at rest; docs/security.md)")
+    if env == "production" and str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory"):
+        # a per-process store lets every worker (and every restart) grant the full quota of login attempts
+        raise ConfigError("INSPECT_RATELIMIT_STORAGE_URI must name a shared store in production "
+                          "(for instance redis://127.0.0.1:6379/0)")
 
     if app.config["STORAGE_BACKEND"] == "s3" and not app.config.get("S3_BUCKET"):
         raise ConfigError("INSPECT_S3_BUCKET must be set when INSPECT_STORAGE_BACKEND=s3")

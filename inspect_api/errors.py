@@ -153,6 +153,10 @@ def handle_app_error(exc: AppError):
 
 
 def handle_http_exception(exc: HTTPException):
+    original = getattr(exc, "original_exception", None)
+    if original is not None and not isinstance(original, HTTPException):
+        # an exception escaped the request (say, the commit after the view): Flask wraps it in a 500
+        return handle_unexpected(original)
     status = exc.code or 500
     code = _HTTP_CODES.get(status, "http_error")
     if status == 422:
@@ -168,11 +172,50 @@ def handle_http_exception(exc: HTTPException):
     return render_error(status, code, message, _http_details(exc), headers)
 
 
+# How long a client should wait before retrying when the database is unreachable
+DB_RETRY_AFTER_SECONDS = 5
+
+
+def classify_exception(exc: Exception) -> AppError | None:
+    """An exception raised from input or from a fault, as the 4xx/503 clients should see; None if unexpected.
+
+    The one place where a driver or runtime error becomes an answer a client can act on:
+    - the database connection dropped (restart, failover, an administrator's terminate): 503 + Retry-After,
+      the transaction was rolled back, a retry is safe;
+    - a unique constraint lost to a concurrent insert (check-then-insert race): 409 conflict;
+    - a value the database refuses (NUL in text, a number out of range) or Python cannot handle (an integer
+      too large, a lone surrogate, nesting too deep): 422, nothing was written.
+    """
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, (sa_exc.DisconnectionError, sa_exc.OperationalError, sa_exc.InterfaceError)) or \
+            (isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated):
+        return AppError("数据库暂时不可用，请稍后重试 (the database is unavailable; retry later)",
+                        status=503, code="database_unavailable",
+                        headers={"Retry-After": str(DB_RETRY_AFTER_SECONDS)})
+    if isinstance(exc, sa_exc.IntegrityError):
+        return Conflict("记录已被同时修改或创建，请刷新后重试 (a concurrent change won; reload and retry)",
+                        code="concurrent_change")
+    if isinstance(exc, sa_exc.DataError):
+        return ValidationError("数据库不接受该值 (a value is out of range or not storable)", code="invalid_value")
+    if isinstance(exc, RecursionError):
+        return ValidationError("请求嵌套过深 (the request is nested too deep)", code="invalid_json")
+    if isinstance(exc, OverflowError):
+        return ValidationError("数值超出范围 (a number is out of range)", code="invalid_value")
+    if isinstance(exc, (UnicodeEncodeError, UnicodeDecodeError)):
+        return ValidationError("文本编码无效 (text is not valid UTF-8)", code="invalid_text")
+    return None
+
+
 def handle_unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
     if isinstance(exc, AppError):
         return handle_app_error(exc)
+    known = classify_exception(exc)
+    if known is not None:
+        log.warning("%s on %s %s: %s", known.code, request.method, request.path, type(exc).__name__)
+        return handle_app_error(known)
     log.exception("unhandled error on %s %s", request.method, request.path)
     return render_error(500, "internal_error", "服务器内部错误 (internal server error)")
 

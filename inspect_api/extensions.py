@@ -22,9 +22,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class InspectApi(Api):
+    """flask-smorest's Api documenting errors as the API sends them (the one error shape)."""
+
+    from .schemas.common import ApiErrorSchema as ERROR_SCHEMA  # noqa: N811
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-api = Api()
+api = InspectApi()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 csrf = CSRFProtect()
 babel = Babel()

@@ -23,6 +23,8 @@ from inspect_api.extensions import limiter
 from . import factories
 
 PG_URL = os.environ.get("INSPECT_TEST_DATABASE_URL")
+# production is the app's default; servers and CLI commands the tests start in subprocesses run as testing
+os.environ.setdefault("INSPECT_ENV_NAME", "testing")
 
 TEST_CONFIG = {
     "TESTING": True,

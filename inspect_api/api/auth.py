@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .common import Blueprint
 
 from ..extensions import db
 from ..schemas.auth import TokenRequestSchema, TokenResponseSchema

@@ -6,7 +6,7 @@ import zipfile
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .common import Blueprint  # the strict parser (api/common.py)
 from sqlalchemy.orm import selectinload
 
 from ..errors import NotFound

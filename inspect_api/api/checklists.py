@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .common import Blueprint
 
 from ..errors import ValidationError
 from ..extensions import db

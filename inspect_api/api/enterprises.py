@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
+from .common import Blueprint
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db

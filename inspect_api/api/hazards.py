@@ -6,7 +6,7 @@ the review under /hazards/<id>/rectifications and /rectifications.
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .common import Blueprint
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, make_response
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .common import Blueprint
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db

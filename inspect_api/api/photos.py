@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import Response, current_app, redirect, request, send_file, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .common import Blueprint
 
 from ..extensions import db
 from ..schemas.common import ApiErrorSchema
 from ..schemas.photos import (
-    PhotoContentQuerySchema, PhotoCreateSchema, PhotoFileSchema, PhotoFormSchema, PhotoSchema,
+    PhotoContentQuerySchema, PhotoCreateSchema, PhotoFileSchema, PhotoSchema,
 )
 from ..services.evidence import photos as photo_service
 from ..storage import get_storage
@@ -45,15 +45,14 @@ class Photos(MethodView):
 @blp.route("/files")
 class PhotoFiles(MethodView):
     @auth_required
-    @blp.arguments(PhotoFormSchema, location="form")
-    @blp.arguments(PhotoFileSchema, location="files")
+    @blp.arguments(PhotoFileSchema, location="form_and_files")
     @blp.response(201, PhotoSchema)
     @blp.alt_response(413, schema=ApiErrorSchema)
     @blp.alt_response(422, schema=ApiErrorSchema,
                       description="invalid_image, checksum_mismatch, invalid_owner")
-    def post(self, form, files):
+    def post(self, form):
         """A plain multipart form post of one photo file: the same validation and storage as tus."""
-        upload = files["file"]
+        upload = form["file"]
         photo = photo_service.ingest_photo_file(
             db.session, get_storage(), current_actor(), form.get("photo_id"), form["owner_table"],
             form["owner_id"], upload.stream, upload.filename, upload.mimetype,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .common import Blueprint  # the strict parser (api/common.py)
 from marshmallow import fields, validate
 
 from ..extensions import db

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from flask import Response, current_app, request, stream_with_context
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .common import Blueprint
 from marshmallow import RAISE
 
 from ..extensions import db

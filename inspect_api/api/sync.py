@@ -1,15 +1,13 @@
 """WatermelonDB sync for field tablets (CONTRACT §2): GET pulls, POST pushes."""
 from __future__ import annotations
 
-import json
-
 from flask import Response, current_app, request, stream_with_context
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .common import Blueprint
 from sqlalchemy.orm import Session
 
-from ..errors import ValidationError
 from ..extensions import db
+from ..jsonsafe import loads_lenient
 from ..schemas.common import ApiErrorSchema
 from ..schemas.sync import (
     HistoryPageSchema, HistoryQuerySchema, PullQuerySchema, PullResponseSchema, PushQuerySchema, PushResponseSchema,
@@ -91,10 +89,8 @@ class Sync(MethodView):
     def post(self, args):
         """Push the tablet's changes: all applied in one transaction, or none."""
         raw = request.get_data(cache=False)
-        try:
-            changes = json.loads(raw) if raw else None
-        except (ValueError, UnicodeDecodeError):
-            raise ValidationError("请求体不是有效的 JSON (the body is not valid JSON)", code="invalid_json") from None
+        # lenient: a record carrying NaN/Infinity is rejected by name (push rules), not the whole push
+        changes = loads_lenient(raw) if raw else None
         if isinstance(changes, dict) and "changes" in changes and isinstance(changes["changes"], dict) \
                 and not (set(changes) - {"changes", "lastPulledAt", "last_pulled_at"}):
             # some clients wrap the object: {"changes": {...}, "lastPulledAt": n}

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .common import Blueprint
 from werkzeug.http import http_date
 
 from ..extensions import db

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .common import Blueprint
 
 from ..extensions import db
 from ..schemas.common import ApiErrorSchema

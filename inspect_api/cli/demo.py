@@ -21,7 +21,12 @@ def _pad(text: str, width: int) -> str:
 def register(app) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command():
-        """Load the demo data (regions, enterprises, checklists, users). Safe to run again."""
+        """Load the demo data (regions, enterprises, checklists, users). Safe to run again.
+        Refused in production: the demo users have a known password."""
+        if current_app.config["ENV_NAME"] == "production":
+            raise click.ClickException(
+                "seed-demo 在生产环境中被拒绝：演示账号的密码是公开的 (refused in production: the demo users have a "
+                "known password; set INSPECT_ENV_NAME=development on a demo machine)")
         password = current_app.config["DEMO_PASSWORD"]
         report = seed_demo(db.session, Actor.system("seed-demo"), password=password,
                            bureau_code=current_app.config["BUREAU_CODE"])

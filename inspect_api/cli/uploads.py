@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
@@ -19,10 +20,11 @@ def register(app) -> None:
         Safe to run from cron, repeatedly and concurrently: rows are locked
         (SKIP LOCKED on PostgreSQL) and deleting a missing part is not an error.
         """
-        counts = upload_service.purge_expired(db.session, get_storage())
+        counts = upload_service.purge_expired(db.session, get_storage(),
+                                              orphan_seconds=current_app.config["UPLOAD_ORPHAN_SECONDS"])
         db.session.commit()
         click.echo(f"purged {counts['open']} unfinished and {counts['done']} finished uploads "
-                   f"({counts['parts']} stored parts); kept {counts['kept']} finished uploads awaiting their "
-                   f"photo record")
+                   f"({counts['parts']} stored parts), {counts['orphans']} of them orphans whose photo record "
+                   f"never arrived; kept {counts['kept']} finished uploads awaiting their photo record")
 
     app.cli.add_command(group)

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
-from datetime import timezone
+import math
+from datetime import date, timezone
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+# The days and times the service accepts anywhere (a date range every path shares: statistics, cases,
+# penalties, deadlines). Outside them Python's datetime or the database overflows.
+MIN_DAY = date(1900, 1, 1)
+MAX_DAY = date(2999, 12, 31)
+MAX_MILLIS = 32503680000000  # 3000-01-01T00:00:00Z, the bound the sync push uses too
 
 
 class StrictSchema(Schema):
@@ -29,9 +36,28 @@ class Millis(fields.Field):
 
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.make_error("invalid")
+        if not math.isfinite(value) or not (0 <= value < MAX_MILLIS):
+            raise self.make_error("range")
         return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
 
-    default_error_messages = {"invalid": "Not a time in integer milliseconds."}
+    default_error_messages = {"invalid": "Not a time in integer milliseconds.",
+                              "range": "Must be between 0 and 3000-01-01 in milliseconds."}
+
+
+class Day(fields.Date):
+    """A calendar day within MIN_DAY..MAX_DAY (every date the API takes)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Range(MIN_DAY, MAX_DAY))
+        super().__init__(**kwargs)
+
+
+class Year(fields.Integer):
+    """A year within MIN_DAY.year..MAX_DAY.year."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Range(MIN_DAY.year, MAX_DAY.year))
+        super().__init__(**kwargs)
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ..models.enforcement import CASE_STATUSES, PAYMENT_STATUSES, PENALTY_KINDS
-from .common import Schema, StrictSchema
+from .common import Day, Schema, StrictSchema, Year
 
 
 class PenaltySchema(Schema):
@@ -16,10 +16,10 @@ class PenaltySchema(Schema):
     kind = fields.String(metadata={"enum": list(PENALTY_KINDS)})
     target = fields.String()
     amount = fields.Decimal(places=2, as_string=True, allow_none=True, metadata={"description": "罚款 (元)"})
-    decided_on = fields.Date()
+    decided_on = Day()
     payment_status = fields.String(metadata={"enum": list(PAYMENT_STATUSES)})
     paid_amount = fields.Decimal(places=2, as_string=True, allow_none=True)
-    paid_on = fields.Date(allow_none=True)
+    paid_on = Day(allow_none=True)
     basis = fields.String(allow_none=True)
     decided_by_id = fields.String(allow_none=True)
 
@@ -55,14 +55,14 @@ class CaseCreateSchema(StrictSchema):
 class CaseQuerySchema(StrictSchema):
     status = fields.String(validate=validate.OneOf(CASE_STATUSES))
     enterprise_id = fields.String()
-    year = fields.Integer()
+    year = Year()
 
 
 class PenaltyCreateSchema(StrictSchema):
     kind = fields.String(required=True, validate=validate.OneOf(PENALTY_KINDS))
     amount = fields.Decimal(places=2, allow_none=True, validate=validate.Range(min=0, min_inclusive=False),
                             metadata={"description": "罚款 (元), fines only"})
-    decided_on = fields.Date(metadata={"description": "defaults to today (Asia/Shanghai)"})
+    decided_on = Day(metadata={"description": "defaults to today (Asia/Shanghai)"})
     target = fields.String(load_default="unit", validate=validate.OneOf(["unit", "person"]))
     basis = fields.String(allow_none=True, validate=validate.Length(max=2000))
     reason = fields.String(validate=validate.Length(max=2000))
@@ -76,7 +76,7 @@ class PenaltyQuerySchema(StrictSchema):
 
 class PaymentSchema(StrictSchema):
     paid_amount = fields.Decimal(places=2, required=True, validate=validate.Range(min=0, min_inclusive=False))
-    paid_on = fields.Date(metadata={"description": "defaults to today (Asia/Shanghai)"})
+    paid_on = Day(metadata={"description": "defaults to today (Asia/Shanghai)"})
     reason = fields.String(validate=validate.Length(max=2000))
 
 

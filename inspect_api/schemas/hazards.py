@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ..models.hazards import HAZARD_GRADES, HAZARD_STATUSES, LISTING_LEVELS
-from .common import Schema, StrictSchema
+from .common import Day, Schema, StrictSchema
 
 CRITERIA = tuple(f"HC2017-{n:02d}" for n in range(1, 21))
 
@@ -25,7 +25,7 @@ class PlanSchema(Schema):
     responsibility = fields.String(allow_none=True, metadata={"description": "责任: 负责治理的机构和人员"})
     measures = fields.String(allow_none=True, metadata={"description": "措施"})
     funds = fields.Decimal(places=2, as_string=True, allow_none=True, metadata={"description": "资金 (元)"})
-    time_limit = fields.Date(allow_none=True, metadata={"description": "时限"})
+    time_limit = Day(allow_none=True, metadata={"description": "时限"})
     contingency = fields.String(allow_none=True, metadata={"description": "预案: 安全措施和应急预案"})
     goal = fields.String(allow_none=True, metadata={"description": "治理的目标和任务"})
     is_complete = fields.Boolean(metadata={"description": "all five points (五落实) present"})
@@ -37,7 +37,7 @@ class PlanWriteSchema(StrictSchema):
     responsibility = fields.String(allow_none=True, validate=validate.Length(max=5000))
     measures = fields.String(allow_none=True, validate=validate.Length(max=10000))
     funds = fields.Decimal(places=2, allow_none=True, validate=validate.Range(min=0))
-    time_limit = fields.Date(allow_none=True)
+    time_limit = Day(allow_none=True)
     contingency = fields.String(allow_none=True, validate=validate.Length(max=10000))
     goal = fields.String(allow_none=True, validate=validate.Length(max=5000))
     reason = _reason()
@@ -158,7 +158,7 @@ class RectificationSchema(Schema):
     measures = fields.String(allow_none=True)
     funds = fields.Decimal(places=2, as_string=True, allow_none=True, metadata={"description": "元"})
     responsible_person = fields.String(allow_none=True)
-    completed_on = fields.Date(allow_none=True)
+    completed_on = Day(allow_none=True)
     reported_by_id = fields.String(allow_none=True)
     reported_at = fields.AwareDateTime()
     status = fields.String(metadata={"enum": ["pending", "accepted", "rejected"]})
@@ -188,7 +188,7 @@ class RectificationCreateSchema(StrictSchema):
     funds = fields.Decimal(places=2, allow_none=True, validate=validate.Range(min=0),
                            metadata={"description": "整改资金 (元), a JSON number or string"})
     responsible_person = fields.String(allow_none=True, validate=validate.Length(max=100))
-    completed_on = fields.Date(allow_none=True)
+    completed_on = Day(allow_none=True)
     reason = _reason()
 
 

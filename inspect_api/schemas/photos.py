@@ -48,7 +48,9 @@ class PhotoFormSchema(StrictSchema):
     sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-fA-F]{64}$"))
 
 
-class PhotoFileSchema(Schema):
+class PhotoFileSchema(PhotoFormSchema):
+    """POST /photos/files: the multipart body (text fields and the file)."""
+
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 

@@ -2,7 +2,7 @@
 from marshmallow import EXCLUDE, Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
 
-from .common import StrictSchema
+from .common import Day, StrictSchema
 
 GROUPS = ("county", "industry", "grade", "month")
 
@@ -10,8 +10,8 @@ GROUPS = ("county", "industry", "grade", "month")
 class StatsQuerySchema(StrictSchema):
     region = fields.String(validate=validate.Regexp(r"^\d{6}(\d{3}){0,2}$"),
                            metadata={"description": "GB/T 2260 code: the whole subtree (default: your jurisdiction)"})
-    from_ = fields.Date(data_key="from", metadata={"description": "first day, Asia/Shanghai (default 1 January)"})
-    to = fields.Date(metadata={"description": "last day, inclusive (default today)"})
+    from_ = Day(data_key="from", metadata={"description": "first day, Asia/Shanghai (default 1 January)"})
+    to = Day(metadata={"description": "last day, inclusive (default today)"})
     group_by = fields.String(load_default="county", validate=validate.OneOf(GROUPS))
     industry = fields.String(validate=validate.Length(min=1, max=20),
                              metadata={"description": "GB/T 4754 code prefix, e.g. C26"})

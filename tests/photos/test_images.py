@@ -188,3 +188,45 @@ def test_twelve_megapixel_jpeg_is_decoded_at_a_reduced_dct_scale(tmp_path, monke
     assert (info.width, info.height) == (4000, 3000)
     assert sizes and sizes[0] == (2000, 1500)  # 1/2 scale: the smallest that still covers 1280
     assert Image.open(io.BytesIO(info.preview)).size == (1280, 960)
+
+
+def test_image_decodes_are_bounded_per_process(tmp_path):
+    """INSPECT_IMAGE_DECODE_CONCURRENCY: never more decodes at once than the limit (issue #19 item 11)."""
+    import threading
+    import time
+
+    from inspect_api.services.evidence import images
+
+    from .imagegen import jpeg_bytes
+
+    path = tmp_path / "p.jpg"
+    path.write_bytes(jpeg_bytes(1200, 900, seed=3))
+    inner, state, lock = images._inspect_open, {"now": 0, "peak": 0}, threading.Lock()
+
+    def counting(*args, **kw):
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        time.sleep(0.05)
+        try:
+            return inner(*args, **kw)
+        finally:
+            with lock:
+                state["now"] -= 1
+
+    old_limit = images.DECODE_SLOTS.limit
+    images._inspect_open = counting
+    try:
+        for limit in (1, 2):
+            images.configure_decodes(limit)
+            state["peak"] = 0
+            threads = [threading.Thread(target=images.inspect_image, args=(str(path), 60_000_000))
+                       for _ in range(6)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert state["peak"] == limit
+    finally:
+        images._inspect_open = inner
+        images.configure_decodes(old_limit)

@@ -548,3 +548,22 @@ def test_a_large_push_is_stored_whole_with_defaults_and_audit(client, world, db,
     assert audited == 60 + 180 + 240
     body = pull_ok(client, tab1, last)
     assert {r["id"] for r in body["changes"]["hazards"]["updated"]} == {h["id"] for h in hazards}
+
+
+
+def test_a_rejected_change_to_a_visible_record_never_reaches_its_tablets_as_a_deletion(client, auth, world):
+    """Rejections reach the pusher's next pull under deleted only for ids it cannot see: a rejected change
+    to a record in its scope (here: moving an inspection to another enterprise) leaves the record on every
+    tablet (issue #19 item 8)."""
+    from .helpers import changes, ids, inspection_raw, pull_ok, push
+
+    city, taocheng = auth.headers("supervisor"), auth.headers("inspector1")
+    first = pull_ok(client, city)
+    raw = inspection_raw(world.ent1.id)
+    assert push(client, city, changes(inspections={"created": [raw]}), first["timestamp"]).get_json()["rejected"] == {}
+    seen, mine = pull_ok(client, taocheng), pull_ok(client, city, first["timestamp"])
+    moved = {**raw, "enterprise_id": world.ent_shenzhou.id, "_status": "updated"}
+    resp = push(client, city, changes(inspections={"updated": [moved]}), mine["timestamp"])
+    assert list(resp.get_json()["rejected"]["inspections"]) == [raw["id"]]
+    for headers, since in ((city, mine["timestamp"]), (taocheng, seen["timestamp"])):
+        assert raw["id"] not in ids(pull_ok(client, headers, since), "inspections", "deleted")

@@ -301,3 +301,25 @@ def test_a_large_first_sync_comes_in_pages(tablets):
         assert t.sync_errors == []
     finally:
         stop()
+
+
+def test_a_rejected_record_is_not_pushed_again_on_the_next_sync(live, tablets):
+    """CONTRACT §2 rejection, as WatermelonDB acts on it: the rejected id comes back under ``deleted`` in the
+    next pull (which runs before that sync's push), so the tablet drops the record instead of re-pushing it
+    on every sync forever (issue #19 item 8)."""
+    t = tablets()
+    assert t.sync()["ok"]
+    bad = t.create("hazards", inspection_id="", enterprise_id=live.ids["ent_shenzhou"], description="越权隐患",
+                   grade="general", rectified_on_spot=False, status="found")
+    good = t.create("hazards", inspection_id="", enterprise_id=live.ids["ent1"], description="储罐区防火堤破损",
+                    grade="general", rectified_on_spot=False, status="found")
+    first = t.sync()
+    assert first["ok"] and list(first["push"]["body"]["rejected"]["hazards"]) == [bad]
+    assert first["push"]["body"]["experimentalRejectedIds"] == {"hazards": [bad]}
+    second = t.sync()
+    assert second["ok"], second
+    assert second.get("push") is None or bad not in str(second["push"]), second  # not pushed again
+    assert bad not in {h["id"] for h in t.all("hazards")}
+    assert good in {h["id"] for h in t.all("hazards")}
+    third = t.sync()
+    assert third["ok"] and third.get("push") is None, third

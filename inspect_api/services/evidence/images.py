@@ -254,6 +254,45 @@ def _fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
     return max(1, round(w * long_side / h)), long_side
 
 
+class _DecodeSlots:
+    """At most ``limit`` image decodes at once in this process (every decode goes through inspect_image).
+
+    A 12 MP photo costs ~115 MB decoded (HEIC ~340 MB); four threads of a gthread worker decoding at once
+    took a worker near 500 MB on a field day. The slots bound a worker's peak to about one decode plus
+    its baseline; a request that cannot get a slot in ``wait_seconds`` answers 503 with Retry-After (tus
+    clients retry). create_app sets the limit from INSPECT_IMAGE_DECODE_CONCURRENCY (docs/photos.md).
+    """
+
+    def __init__(self, limit: int = 1, wait_seconds: float = 60.0):
+        self.configure(limit, wait_seconds)
+
+    def configure(self, limit: int, wait_seconds: float = 60.0) -> None:
+        import threading
+
+        self.limit = max(1, int(limit))
+        self.wait_seconds = wait_seconds
+        self._sem = threading.BoundedSemaphore(self.limit)
+
+    def __enter__(self):
+        if not self._sem.acquire(timeout=self.wait_seconds):
+            from ...errors import AppError
+
+            raise AppError("图片处理繁忙，请稍后重试 (image processing is busy; retry later)", status=503,
+                           code="busy", headers={"Retry-After": "10"})
+        return self
+
+    def __exit__(self, *exc):
+        self._sem.release()
+        return False
+
+
+DECODE_SLOTS = _DecodeSlots()
+
+
+def configure_decodes(limit: int, wait_seconds: float = 60.0) -> None:
+    DECODE_SLOTS.configure(limit, wait_seconds)
+
+
 def inspect_image(path: str, max_pixels: int, *, derivatives: bool = True) -> ImageInfo:
     """Validate the image file at ``path`` and (by default) make its derivatives.
 
@@ -276,7 +315,8 @@ def inspect_image(path: str, max_pixels: int, *, derivatives: bool = True) -> Im
         # A decompression bomb warning is an error: refused before decoding.
         warnings.simplefilter("ignore")
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        return _inspect_open(path, fmt, max_pixels, derivatives)
+        with DECODE_SLOTS:
+            return _inspect_open(path, fmt, max_pixels, derivatives)
 
 
 def _inspect_open(path: str, fmt: str, max_pixels: int, derivatives: bool) -> ImageInfo:

@@ -212,6 +212,20 @@ def _uploader_may_see(session: Session, photo_id: str, user: User | None) -> boo
     return session.scalar(stmt) is not None
 
 
+def uploader_may_write(session: Session, user: User | None, photo: Photo) -> bool:
+    """Whether an upload's bytes may become ``photo``'s file: its uploader may write that record, i.e. sees
+    it and could have created it (the owner record is in the uploader's scope and of a table the uploader's
+    role may attach photos to). The one check every path that attaches a finished upload goes through
+    (attach_synced_photo, uploads.finish_upload, uploads.create_upload)."""
+    if user is None or not getattr(user, "is_active", True) or not _uploader_may_see(session, photo.id, user):
+        return False
+    try:
+        resolve_owner(session, Actor(user=user, ip="upload"), photo.owner_table, photo.owner_id)
+    except InvalidOwner:
+        return False
+    return True
+
+
 def attach_synced_photo(session: Session, photo: Photo) -> Photo:
     """Called by the sync service after it applied a photos record.
 
@@ -230,7 +244,7 @@ def attach_synced_photo(session: Session, photo: Photo) -> Photo:
     for upload in uploads:
         result = (upload.meta or {}).get("result")
         user = session.get(User, upload.user_id)
-        if not result or not _uploader_may_see(session, photo.id, user):
+        if not result or not uploader_may_write(session, user, photo):
             continue
         apply_result(session, Actor(user=user, ip="upload"), photo, result)
         upload.meta = {**upload.meta, "attached": True}
@@ -347,7 +361,7 @@ def photo_variants(photo: Photo) -> list[str]:
 
 __all__ = [
     "UploadLimits", "ChecksumMismatch", "PhotoAlreadyStored", "PhotoTooLarge", "InvalidOwner",
-    "ImageRejected", "store_photo_file", "apply_result", "attach_synced_photo", "create_photo", "get_photo",
+    "ImageRejected", "store_photo_file", "apply_result", "attach_synced_photo", "uploader_may_write", "create_photo", "get_photo",
     "ingest_photo_file",
     "original_key", "derived_key", "variant_key", "reject_photo",
 ]

@@ -34,7 +34,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...errors import AppError, Conflict, NotFound, ValidationError
+from ...errors import AppError, Conflict, Forbidden, NotFound, ValidationError
 from ...models import Photo, Upload, User, utcnow
 from ...models.sync import allocate_seq
 from . import photos as photo_service
@@ -217,6 +217,8 @@ def create_upload(session: Session, actor: Actor, *, length: int | None, metadat
         existing = session.get(Photo, photo_id)
         if existing is not None:
             photo_service.get_photo(session, actor, photo_id)  # 404 when another scope's
+            if not photo_service.uploader_may_write(session, actor.user, existing):
+                raise Forbidden("不能为该照片记录上传文件 (you may not upload the file of this photo record)")
     upload = Upload(id=_new_upload_id(), user_id=actor.id, photo_id=photo_id, length=length, offset=0,
                     meta={"metadata": {k: v for k, v in metadata.items() if k in
                                        ("photo_id", "filename", "filetype", "sha256")}, "parts": parts},
@@ -405,6 +407,12 @@ def finish_upload(session: Session, storage, actor: Actor, upload: Upload, limit
     allocate_seq(session, 0)
     photo = (session.get(Photo, upload.photo_id, populate_existing=True, with_for_update=True)
              if upload.photo_id else None)
+    if photo is not None and photo.deleted_at is None and not photo_service.uploader_may_write(
+            session, actor.user, photo):
+        # the record arrived from someone else after this upload began: its bytes are not attached
+        record_event(session, actor, "upload.not_attached", upload, data={"photo_id": upload.photo_id},
+                     reason="not_writable")
+        photo = None
     if photo is not None and photo.deleted_at is None:
         try:
             photo_service.apply_result(session, actor, photo, result)
@@ -440,23 +448,29 @@ def terminate_upload(session: Session, storage, actor: Actor, upload_id: str) ->
     session.flush()
 
 
-def purge_expired(session: Session, storage, now: datetime | None = None) -> dict:
+def purge_expired(session: Session, storage, now: datetime | None = None, *,
+                  orphan_seconds: int | None = None) -> dict:
     """Delete open uploads past their expiry (parts and row), and finished uploads past it whose
     file is attached to its photos record. Safe to run concurrently and repeatedly (cron).
 
-    Finished uploads whose photos record has not arrived yet are kept: the
-    record may still come by sync, and the file is already in the photo store.
+    Finished uploads whose photos record has not arrived yet are kept while the record may still come by
+    sync — until ``orphan_seconds`` after they finished (INSPECT_UPLOAD_ORPHAN_SECONDS, default 30 days):
+    then the upload is an orphan and goes, with its stored file and derivatives unless a photos record
+    uses the same bytes.
     """
     now = now or utcnow()
     expired = session.scalars(select(Upload).where(Upload.expires_at <= now).order_by(Upload.id)
                               .with_for_update(skip_locked=True)).all()
-    counts = {"open": 0, "done": 0, "parts": 0, "kept": 0}
+    counts = {"open": 0, "done": 0, "parts": 0, "kept": 0, "orphans": 0}
     for upload in expired:
         if upload.state == "done" and not upload.is_partial and not (upload.meta or {}).get("attached"):
             photo = session.get(Photo, upload.photo_id) if upload.photo_id else None
             if photo is None or photo.status != "ready":
-                counts["kept"] += 1
-                continue
+                if not _is_orphan(upload, now, orphan_seconds):
+                    counts["kept"] += 1
+                    continue
+                _delete_orphan_file(session, storage, upload)
+                counts["orphans"] += 1
         counts["parts"] += storage.delete_prefix(part_prefix(upload.id))
         counts["open" if upload.state == "open" else "done"] += 1
         record_event(session, Actor.system("purge-expired"), "upload.expired", upload,
@@ -464,6 +478,23 @@ def purge_expired(session: Session, storage, now: datetime | None = None) -> dic
         session.delete(upload)
     session.flush()
     return counts
+
+
+def _is_orphan(upload: Upload, now: datetime, orphan_seconds: int | None) -> bool:
+    if orphan_seconds is None or upload.completed_at is None:
+        return False
+    return upload.completed_at <= now - timedelta(seconds=orphan_seconds)
+
+
+def _delete_orphan_file(session: Session, storage, upload: Upload) -> None:
+    """The stored original and derivatives of a finished upload no photos record took, unless a record uses
+    the same bytes (keys are content addresses)."""
+    sha = ((upload.meta or {}).get("result") or {}).get("sha256")
+    if not sha or session.scalar(select(Photo.id).where(Photo.sha256 == sha).limit(1)) is not None:
+        return
+    for key in (photo_service.original_key(sha), *(photo_service.derived_key(sha, v)
+                                                  for v in photo_service.VARIANTS if v != "original")):
+        storage.delete(key)
 
 
 def upload_user(session: Session, upload: Upload) -> User | None:

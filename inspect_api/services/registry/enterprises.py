@@ -209,7 +209,7 @@ def create_enterprise(session: Session, actor: Actor, data: dict, *, checked: bo
     if not can_manage_region(actor, data["region_code"]):
         raise OutsideJurisdiction()
     if not checked and _uscc_clash(session, data["uscc"]):
-        raise UsccTaken(details={"fields": {"uscc": ["已存在 (already registered)"]}})
+        raise UsccTaken(details={"fields": {"uscc": ["已存在 (already registered)"]}})  # no more than that
     ent = Enterprise(id=new_id(), major_hazard_level=0, hazardous_processes=[])
     for key in FIELDS:
         if key in data:
@@ -261,7 +261,48 @@ def apply_update(session: Session, actor: Actor, ent: Enterprise, data: dict, *,
     # The tombstone for the old region is written at flush by models/sync.py (_scope_exit), which
     # sees region_id change; writing one here too would hand tablets the deletion twice.
     record_event(session, actor, action, ent, reason=reason, data=changes)
+    if "region_code" in changes:
+        moved = move_open_work(session, ent, old_region, ent.region_id)
+        if any(moved.values()):
+            record_event(session, actor, "enterprise.work_moved", ent, data={"from": old_region,
+                                                                              "to": ent.region_id, **moved})
     return changes
+
+
+def move_open_work(session: Session, ent: Enterprise, old_region: str, new_region: str) -> dict:
+    """An enterprise moved to another county: its open work follows it (the new county's officers supervise
+    it, the old county's tablets drop it).
+
+    Open work: hazards not closed, with their rectifications and reviews; notices not closed; inspections
+    that are drafts or carry a moved hazard, with their findings; photos of everything moved. Closed work
+    stays with the county that did it. Rows are changed through the ORM, so models/sync.py writes a
+    scope-exit tombstone for each synced row and tablets of the old county get it under ``deleted``.
+    """
+    from ...models import Finding, Hazard, Inspection, Notice, Photo, Rectification, Review
+
+    def rows(model, *where):
+        return list(session.scalars(select(model).where(model.enterprise_id == ent.id,
+                                                        model.region_code == old_region, *where)))
+
+    hazards = rows(Hazard, Hazard.status != "closed")
+    hazard_ids = {h.id for h in hazards}
+    inspections = [i for i in rows(Inspection) if i.status == "draft"
+                   or i.id in {h.inspection_id for h in hazards}]
+    inspection_ids = {i.id for i in inspections}
+    findings = [f for f in rows(Finding) if f.inspection_id in inspection_ids]
+    rects = [r for r in rows(Rectification) if r.hazard_id in hazard_ids]
+    reviews = [r for r in rows(Review) if r.hazard_id in hazard_ids]
+    notices = rows(Notice, Notice.status != "closed")
+    owners = {("hazards", i) for i in hazard_ids} | {("inspections", i) for i in inspection_ids} \
+        | {("findings", f.id) for f in findings} | {("rectifications", r.id) for r in rects}
+    photos = [p for p in rows(Photo) if (p.owner_table, p.owner_id) in owners]
+    moved = {"hazards": hazards, "inspections": inspections, "findings": findings, "rectifications": rects,
+             "reviews": reviews, "notices": notices, "photos": photos}
+    for group in moved.values():
+        for row in group:
+            row.region_code = new_region
+    session.flush()
+    return {name: len(group) for name, group in moved.items()}
 
 
 def update_enterprise(session: Session, actor: Actor, ent: Enterprise, data: dict) -> Enterprise:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -61,6 +62,9 @@ ENTERPRISE_COLUMNS = {
     "note": ["备注", "note", "remark", "remarks"],
 }
 REQUIRED_COLUMNS = ("uscc", "name")
+# One refusal for every row the importer may not write, whatever the reason: existing elsewhere or new in a
+# county outside the importer's jurisdiction (no existence or content oracle across jurisdictions)
+OUT_OF_SCOPE = "该企业或所属区县不在您的管辖范围内 (the enterprise or its county is outside your jurisdiction)"
 
 _RISK = {"红": "red", "红色": "red", "重大风险": "red", "red": "red",
          "橙": "orange", "橙色": "orange", "较大风险": "orange", "orange": "orange",
@@ -78,6 +82,15 @@ _CODED_COLUMNS = [
     ("risk_color", _RISK, "风险等级", "红/橙/黄/蓝"),
 ]
 _PROCESS_SPLIT = re.compile(r"[、,，;；/|\n]+")
+
+# A cell saying "(清空)" clears an optional field; a blank cell leaves the field as it is (docs/registry.md)
+CLEAR_MARKERS = {"(清空)", "（清空）", "[清空]", "【清空】"}
+CLEARABLE = ("address", "legal_representative", "safety_contact", "contact_phone", "note", "industry", "scale",
+             "risk_color", "hazardous_processes", "latitude", "longitude")
+
+
+def _is_clear(value: str | None) -> bool:
+    return value is not None and value.strip() in CLEAR_MARKERS
 
 
 class ImportFileError(AppError):
@@ -333,16 +346,20 @@ def _parse_enterprise_row(cells: list, columns: dict[str, int],
             errors["region_code"] = reason
         else:
             data["region_code"] = code
+    for key in CLEARABLE:
+        if _is_clear(get(key)):
+            # "(清空)": the field is cleared (a blank cell leaves it as it is)
+            data[key] = [] if key == "hazardous_processes" else None
     for key in ("address", "legal_representative", "safety_contact", "contact_phone", "note"):
         value = get(key)
-        if value is not None:
+        if value is not None and key not in data:
             data[key] = value
     industry = get("industry")
-    if industry is not None:
+    if industry is not None and "industry" not in data:
         data["industry"] = industry
     for key, table, label, allowed in _CODED_COLUMNS:
         value = get(key)
-        if value is None:
+        if value is None or key in data:
             continue
         lowered = value.lower()
         if key == "major_hazard_level":
@@ -353,18 +370,22 @@ def _parse_enterprise_row(cells: list, columns: dict[str, int],
         else:
             data[key] = mapped
     processes = get("hazardous_processes")
-    if processes is not None:
+    if processes is not None and "hazardous_processes" not in data:
         parts = [p for p in _PROCESS_SPLIT.split(processes) if p.strip()]
         if parts in (["无"], ["否"]):
             parts = []
         data["hazardous_processes"] = parts
     for key in ("latitude", "longitude"):
         value = get(key)
-        if value is not None:
+        if value is not None and key not in data:
             try:
-                data[key] = float(value)
+                number = float(value)
             except ValueError:
+                number = math.nan
+            if not math.isfinite(number):  # float() takes "nan" and "inf": not coordinates
                 errors[key] = f"{'纬度' if key == 'latitude' else '经度'}“{value}”不是数字"
+            else:
+                data[key] = number
     return data, errors
 
 
@@ -422,12 +443,17 @@ def import_enterprises(session: Session, actor: Actor, table: Table, *,
 
     for number, data in good:
         ent = existing.get(data["uscc"])
+        if ent is not None and not can_manage_region(actor, ent.region_id):
+            # another jurisdiction's enterprise: refused exactly like a new code in another county, so the
+            # import tells nothing about it (neither that it exists nor whether the row matches it)
+            fail(number, data, {"region_code": OUT_OF_SCOPE})
+            continue
         if ent is None:
             if "region_code" not in data:
                 fail(number, data, {"region_code": "所属区县/行政区划代码不能为空"})
                 continue
             if not can_manage_region(actor, data["region_code"]):
-                fail(number, data, {"region_code": "该区县不在您的管辖范围内"})
+                fail(number, data, {"region_code": OUT_OF_SCOPE})
                 continue
             if not dry_run:
                 create_enterprise(session, actor, data, checked=True, flush=False)
@@ -443,7 +469,7 @@ def import_enterprises(session: Session, actor: Actor, table: Table, *,
         try:
             apply_update(session, actor, ent, data, action="enterprise.imported")
         except OutsideJurisdiction:
-            fail(number, data, {"region_code": "该企业不在您的管辖范围内"})
+            fail(number, data, {"region_code": OUT_OF_SCOPE})
             continue
         if revive:
             ent.deleted_at = None

@@ -3,6 +3,7 @@ How the cursor guarantees that nothing is skipped is told in the package docstri
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -115,7 +116,10 @@ def _raw_maker(spec: TableSpec):
         for i in floats:
             v = values[i]
             if v is not None:
-                values[i] = float(v)
+                v = float(v)
+                # a non-finite value (planted in the database by hand) goes out as null: NaN is not JSON, and
+                # one such row would make every pull of the jurisdiction unparseable for JSON.parse
+                values[i] = v if math.isfinite(v) else None
         return dict(zip(names, values))
 
     return make

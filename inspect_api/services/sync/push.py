@@ -2,10 +2,11 @@
 by the per-table rules of push_rules.py and written by push_write.py."""
 from __future__ import annotations
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ...errors import Forbidden, ValidationError
-from ...models import allocate_seq, current_seq, utcnow
+from ...models import SyncTombstone, allocate_seq, current_seq, utcnow
 from ...models.hazards import hazard_items_of_findings
 from ..access.actor import Actor
 from ..casefile.guard import archived_push_ids
@@ -81,6 +82,7 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
     _load_parents(ctx, changes)
     now = utcnow()
     origin = origin_key(actor)
+    moves: list[tuple] = []  # rows this push moves out of a scope
     for table in PUSH_ORDER:
         if table not in plan:
             continue
@@ -121,6 +123,10 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
                     ctx.new_notice_ids.append(rec_id)
             else:
                 changed = {k: v for k, v in values.items() if not _same(spec, {k: v}, row)}
+                if changed.keys() & {"region_code", "enterprise_id"}:
+                    # the row leaves a scope: tablets of the old one get it under deleted (this is a Core
+                    # UPDATE, which the ORM's scope-exit hook in models/sync.py does not see)
+                    moves.append((table, rec_id, row.region_code, row.enterprise_id))
                 if changed:
                     changed.update(b_id=rec_id, updated_at=now)
                     ctx.updates.setdefault(table, []).append(changed)
@@ -142,6 +148,8 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
                                                       "_region": row.region_code, "_enterprise": row.enterprise_id})
 
     _number_notices(ctx)
+    _tombstone_rejected(ctx)
+    _write_tombstones(ctx.session, moves)
     _write(ctx)
     for part in _chunks(sorted(ctx.findings_reitemed)):
         session.connection().execute(hazard_items_of_findings(part))
@@ -150,3 +158,30 @@ def apply_push(session: Session, actor: Actor, changes, last_pulled_at, *, defau
     touch_device(session, actor)
     session.flush()
     return ctx.result
+
+
+def _tombstone_rejected(ctx: _Ctx) -> None:
+    """Rejected records reach the tablet's next pull under ``deleted``, so WatermelonDB stops pushing them.
+
+    WatermelonDB keeps a record named in ``experimentalRejectedIds`` unsynced (sync/impl/markAsSynced.js), so
+    it would push it again on every sync; a ``deleted`` id in a pull destroys the local record
+    (sync/impl/applyRemote.js), and the pull comes before the push in ``synchronize()``. A scope-exit tombstone
+    in the pusher's region does it: the pull lists a tombstoned id only to pullers who cannot see a record
+    with that id (pull._still_out), so a rejected change to a record the tablet may see is never turned into a
+    deletion, and nothing about another scope's record is told (the id is the tablet's own).
+    """
+    region = ctx.actor.user.region_code
+    _write_tombstones(ctx.session, [(table, rec_id, region, None) for table, ids in ctx.result.rejected.items()
+                                    for rec_id in ids])
+
+
+def _write_tombstones(session: Session, items: list[tuple]) -> None:
+    """(table, record id, old region, old enterprise) → scope-exit tombstones with fresh cursors."""
+    if not items:
+        return
+    last = allocate_seq(session, len(items))
+    now = utcnow()
+    rows = [{"seq": last - len(items) + 1 + i, "table_name": table, "record_id": rec_id, "region_code": region,
+             "enterprise_id": enterprise, "created_at": now} for i, (table, rec_id, region, enterprise)
+            in enumerate(items)]
+    session.execute(insert(SyncTombstone), rows)

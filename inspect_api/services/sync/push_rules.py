@@ -3,6 +3,7 @@ the pushed records refer to (in scope only), fill derived columns and check the 
 raises _Reject(reason) to leave a record out."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...errors import Forbidden, ValidationError
+from ...jsonsafe import text_problem
 from ...models import (
     ChecklistItem, ChecklistTemplate, Enterprise, Finding, Hazard, Inspection, Notice, Rectification, User,
     utcnow,
@@ -78,10 +80,10 @@ def check_changes_shape(changes, version: int = 1) -> dict[str, dict[str, list]]
         for key in ("created", "updated"):
             for i, raw in enumerate(parts[key]):
                 if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"] \
-                        or len(raw["id"]) > 64:
+                        or len(raw["id"]) > 64 or text_problem(raw["id"]):
                     bad[f"{table}.{key}.{i}"] = ["A raw record with a string id is required."]
         for i, rec_id in enumerate(parts["deleted"]):
-            if not isinstance(rec_id, str) or not rec_id or len(rec_id) > 64:
+            if not isinstance(rec_id, str) or not rec_id or len(rec_id) > 64 or text_problem(rec_id):
                 bad[f"{table}.deleted.{i}"] = ["Ids are non-empty strings."]
         out[table] = parts
     if unknown:
@@ -102,10 +104,14 @@ def _convert(col: Col, value):
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise _Reject(f"{col.name}: not an id")
         value = str(value)
+        if text_problem(value):
+            raise _Reject(f"{col.name}: {text_problem(value)}")
         return value or None
     if kind in ("str", "text", "enum"):
         if not isinstance(value, str):
             raise _Reject(f"{col.name}: not a string")
+        if text_problem(value):
+            raise _Reject(f"{col.name}: {text_problem(value)}")
         if kind == "enum":
             if value == "" and col.default is None:
                 return None
@@ -114,6 +120,8 @@ def _convert(col: Col, value):
         if col.max_len and len(value) > col.max_len:
             raise _Reject(f"{col.name}: longer than {col.max_len}")
         return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Reject(f"{col.name}: not a finite number (NaN/Infinity are not JSON)")
     if kind == "time":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _Reject(f"{col.name}: not a time in milliseconds")

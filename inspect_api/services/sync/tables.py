@@ -2,13 +2,13 @@
 which tables and columns a tablet of a given version gets, and which rows of them."""
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from functools import lru_cache
 
 from sqlalchemy import select
 
 from ...errors import ValidationError
+from ...jsonsafe import loads_strict
 from ...models import (
     ChecklistItem, ChecklistTemplate, Enterprise, Finding, Hazard, Inspection, Notice, Photo, Region, User,
 )
@@ -115,8 +115,8 @@ def parse_migration(value, schema_version: int) -> set[str]:
         return set()
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError:
+            value = loads_strict(value)
+        except ValidationError:
             raise ValidationError("migration 须为 JSON 或 null (migration must be JSON or null)",
                                   details={"fields": {"migration": ["Not valid JSON."]}}) from None
     if value is None:
