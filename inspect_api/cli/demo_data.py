@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
 from importlib import resources
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import ChecklistTemplate, Enterprise, Finding, Inspection, Region, User, allocate_seq, utcnow
+from ..models import Enterprise, Region, User, allocate_seq
 from ..services.accounts import users as user_service
 from ..services.access.actor import Actor
 from .demo_selfcheck import seed_selfcheck

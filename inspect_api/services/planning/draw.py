@@ -122,7 +122,7 @@ from ...models import (  # noqa: E402
 from ..access.actor import Actor  # noqa: E402
 from ..access.audit import record_event  # noqa: E402
 from ..access.scope import get_scoped, select_scoped  # noqa: E402
-from .rules import DrawMismatch, OPEN_TASK_STATUSES, in_jurisdiction, inspections_this_year  # noqa: E402
+from .rules import DrawMismatch, OPEN_TASK_STATUSES, in_jurisdiction  # noqa: E402
 
 RISK_COLORS = ("red", "orange", "yellow", "blue")
 
