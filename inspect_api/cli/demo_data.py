@@ -182,10 +182,10 @@ def seed_demo(session: Session, actor: Actor | None = None, *, password: str, bu
     enterprises = seed_enterprises(session, actor, report.enterprises)
     report.checklists = seed_checklists(session, actor)
     report.user_table = seed_users(session, actor, password, enterprises, report.users)
+    seed_criteria(session)  # cli/demo_criteria.py (issue #15): the built-in 2017 catalogue judges the year's hazards
     if activity:
         seed_year(session, bureau_code, storage if storage is not None else _app_storage(), report.activity)
     # ---- other capabilities' demo data: one line each ----
-    seed_criteria(session)  # cli/demo_criteria.py (issue #15)
     if activity:
         seed_selfcheck(session)  # cli/demo_selfcheck.py (issue #16)
         seed_planning(session)  # cli/demo_planning.py (issue #14)

@@ -26,6 +26,10 @@ PUBLIC_PARAMS = {"code", "template_id", "item_id", "filename", "catalogue_id"}  
 # path parameters naming scoped objects: the matrix builds one per scope below
 SCOPED_PARAMS = {"user_id", "device_id", "enterprise_id", "upload_id", "photo_id", "hazard_id", "notice_id",
                  "rect_id", "review_id", "case_id", "penalty_id", "source_id", "sample_id", "task_id"}
+# Routes of the capabilities merged last whose objects (plans, draws, planning tasks, case files, jobs) this
+# matrix does not build yet: their out-of-scope 404s are tested in their own suites (tests/planning/
+# test_planning_api.py, tests/casefile/test_archive.py, tests/jobs/test_jobs_api.py). Known gap: fold them in here.
+ELSEWHERE_PREFIXES = ("/api/v1/plans/", "/api/v1/draws/", "/api/v1/tasks/", "/api/v1/casefiles/", "/api/v1/jobs/")
 ROLES = ("supervisor_taocheng", "inspector1", "enterprise1")
 MISSING = "NoSuchObject0000"
 SKIP_METHODS = {"HEAD", "OPTIONS"}
@@ -33,7 +37,7 @@ SKIP_METHODS = {"HEAD", "OPTIONS"}
 
 def api_operations(app):
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/v1/") or rule.rule.startswith("/api/v1/docs"):
+        if not rule.rule.startswith("/api/v1/") or rule.rule.startswith(("/api/v1/docs",) + ELSEWHERE_PREFIXES):
             continue
         for method in sorted(rule.methods - SKIP_METHODS):
             yield rule, method

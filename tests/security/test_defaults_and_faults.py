@@ -2,6 +2,7 @@
 answer never leaves an unread body on a kept-alive connection."""
 from __future__ import annotations
 
+import base64
 import socket
 
 import pytest
@@ -19,6 +20,9 @@ def _prod(monkeypatch, tmp_path, **env):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
+    # personal data is sealed at rest: production needs its keys (tests/security/test_personal_data.py)
+    monkeypatch.setenv("INSPECT_DATA_KEYS", '{"k1": "' + base64.b64encode(b"k" * 32).decode() + '"}')
+    monkeypatch.setenv("INSPECT_DATA_INDEX_KEY", base64.b64encode(b"i" * 32).decode())
     return {"DATABASE_URL": "sqlite:///" + str(tmp_path / "p.db"), "UPLOAD_ROOT": str(tmp_path)}
 
 
