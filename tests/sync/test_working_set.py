@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from sqlalchemy import select
+
 from inspect_api.models import Finding, Hazard, Inspection, InspectionTask, Notice, User, utcnow
 
 from .helpers import changes, hazard_raw, ids, inspection_raw, published_checklist, pull, pull_ok, push
@@ -201,3 +203,20 @@ def test_rules_are_configurable(client, scene, tab, app, monkeypatch, db):
     body = pull_ok(client, tab, **V4)
     assert scene["h"]["ent2"] in ids(body, "hazards", "created")  # inspected by inspector2 300 days ago
     assert db.get(User, scene["world"].users["inspector1"].id) is not None
+
+
+def test_a_version_4_tablet_also_gets_its_tasks_and_the_criteria_of_the_versions_before(client, db, scene, tab):
+    from inspect_api.models import CriteriaClause
+
+    w = scene["world"]
+    now = utcnow()
+    task = InspectionTask(enterprise_id=w.ent2.id, region_code="131102", kind="random", title="双随机抽查",
+                          lead_inspector_id=w.users["inspector1"].id, co_inspector_id=w.users["inspector2"].id,
+                          window_start_at=now, window_end_at=now + timedelta(days=10), code="WSTEST0002",
+                          status="assigned")
+    db.add(task)
+    db.commit()
+    body = pull_ok(client, tab, **V4)
+    assert ids(body, "inspection_tasks", "created") == {task.id}
+    clauses = set(db.scalars(select(CriteriaClause.id)))
+    assert clauses and ids(body, "criteria_clauses", "created") == clauses

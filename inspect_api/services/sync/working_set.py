@@ -50,7 +50,6 @@ WORKING_SET_VERSION = 4
 KEEP_STATES = 3
 SUMMARY_TABLE = "enterprise_summaries"
 RAW_TABLES = ("inspections", "findings", "hazards", "notices", "photos")
-SHARED_TABLES = ("regions", "enterprises", "checklist_templates", "checklist_items")
 OPEN_TASK_EXCLUDED = ("done", "cancelled")  # models/planning.py TASK_STATUSES: the others are open work
 SUMMARY_COLUMNS = ("enterprise_id", "region_id", "open_hazards", "open_major_hazards", "overdue_hazards",
                    "listed_hazards", "closed_recent", "last_inspected_at")
@@ -152,7 +151,9 @@ def _raw_members(session: Session, user: User, enterprises: list[str], now: date
 def _shared_members(session: Session, user: User, version: int) -> dict[str, dict[str, int]]:
     specs = tables_for(version)
     out = {}
-    for name in SHARED_TABLES:
+    # the registry and checklists, and every table of a later version that is not raw history (inspection
+    # tasks, criteria catalogues and clauses): by their own pull scope, as a version-1 pull sends them
+    for name in [n for n in specs if n not in RAW_TABLES and n != SUMMARY_TABLE]:
         spec = specs[name]
         out[name] = _ids_seqs(session, spec.model, pull_filter(spec, user), spec.model.deleted_at.is_(None))
     return out
