@@ -154,11 +154,3 @@ def ring() -> KeyRing:
     if _ring is None:
         raise RuntimeError("the data key ring is not configured (create_app configures it)")
     return _ring
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """138****1234 — how a phone number is shown to anyone but the roles that need it whole."""
-    if not phone:
-        return phone
-    digits = phone.strip()
-    return digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else "****"
